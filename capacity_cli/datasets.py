@@ -1,0 +1,280 @@
+"""Binary pattern sets: generators with controlled bias, feature correlation and separation.
+
+Generative model (hopcap's own; theory.md section 4), one pattern at a time, independently:
+
+* feature 0 is +1 with probability ``bias``;
+* feature i > 0 copies feature i-1 with probability ``correlation`` (c), else is a fresh draw with
+  P(+1) = ``bias``. Every feature keeps P(+1) = bias, and for bias 1/2 the Pearson correlation of
+  features i and j is c^|i-j| (a Markov chain along the features; c = 0 is i.i.d.).
+* ``min_distance`` d > 0: the stream above is filtered greedily: a candidate is kept only when its
+  Hamming distance to every kept pattern is >= d (bit-packed check). Requests no code can meet (the
+  Plotkin and Hamming bounds) fail at once; ``max_tries`` consecutive rejections stop the search.
+
+Streams are deterministic functions of their seed entropy and are extended lazily, so the first P
+patterns of a trial never depend on how many were generated.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .errors import HopcapError
+from .kernels.bits import distance_at_least, pack_rows, pairwise_distance_stats
+
+CHUNK = 1024
+DEFAULT_MAX_TRIES = 10_000
+
+
+@dataclass(frozen=True)
+class PatternSpec:
+    """How to generate +-1 patterns of length ``n`` (see the module docstring)."""
+
+    n: int
+    bias: float = 0.5
+    correlation: float = 0.0
+    min_distance: int = 0
+    max_tries: int = DEFAULT_MAX_TRIES
+
+    def __post_init__(self) -> None:
+        if int(self.n) != self.n or self.n < 2:
+            raise HopcapError(f"--n must be an integer >= 2, got {self.n}")
+        if not (0.0 < self.bias < 1.0):
+            raise HopcapError(f"--bias must be in (0, 1), got {self.bias}")
+        if not (0.0 <= self.correlation < 1.0):
+            raise HopcapError(f"--correlation must be in [0, 1), got {self.correlation}")
+        if int(self.min_distance) != self.min_distance or not (0 <= self.min_distance <= self.n):
+            raise HopcapError(f"--min-distance must be an integer in [0, n={self.n}], "
+                              f"got {self.min_distance}")
+        if self.max_tries < 1:
+            raise HopcapError(f"--max-tries must be >= 1, got {self.max_tries}")
+
+
+def max_code_size(n: int, d: int) -> int:
+    """An upper bound on A(n, d), the most binary words of length n at pairwise distance >= d.
+
+    The smaller of the Hamming (sphere-packing) bound 2^n / sum_{k<=t} C(n, k), t = (d-1)//2, and the
+    Plotkin bound (d even, 2d > n: 2 floor(d / (2d - n)); n = 2d: 4d; d odd: A(n, d) = A(n+1, d+1)).
+    """
+    if d <= 1:
+        return 2**n
+    if d > n:
+        return 1
+    t = (d - 1) // 2
+    bound = 2**n // sum(math.comb(n, k) for k in range(t + 1))
+    ne, de = (n, d) if d % 2 == 0 else (n + 1, d + 1)
+    if 2 * de > ne:
+        bound = min(bound, 2 * (de // (2 * de - ne)))
+    elif ne == 2 * de:
+        bound = min(bound, 4 * de)
+    return bound
+
+
+def check_feasible(spec: PatternSpec, p: int) -> None:
+    """Raise when no set of ``p`` patterns can have the requested minimum distance."""
+    if spec.min_distance > 0:
+        bound = max_code_size(spec.n, spec.min_distance)
+        if p > bound:
+            raise HopcapError(
+                f"no set of {p} patterns of length {spec.n} has minimum distance "
+                f"{spec.min_distance}: at most {bound} exist (Plotkin/Hamming bound)")
+
+
+def _candidate_chunk(spec: PatternSpec, entropy: tuple[int, ...], k: int) -> np.ndarray:
+    """Chunk k of the unfiltered candidate stream: (CHUNK, n) int8 of +-1."""
+    rng = np.random.default_rng([*entropy, k])
+    fresh = rng.random((CHUNK, spec.n)) < spec.bias
+    if spec.correlation > 0:
+        copy = rng.random((CHUNK, spec.n)) < spec.correlation
+        for i in range(1, spec.n):
+            fresh[:, i] = np.where(copy[:, i], fresh[:, i - 1], fresh[:, i])
+    return np.where(fresh, 1, -1).astype(np.int8)
+
+
+@dataclass
+class PatternStream:
+    """The ordered pattern sequence of one trial, generated on demand.
+
+    ``take(p)`` returns the first p patterns; ``exhausted`` turns True when the min-distance filter
+    gave up (then fewer patterns exist than asked for).
+    """
+
+    spec: PatternSpec
+    entropy: tuple[int, ...]
+    _rows: np.ndarray = field(init=False, repr=False)
+    _packed: np.ndarray = field(init=False, repr=False)
+    _count: int = field(default=0, init=False)
+    _next_chunk: int = field(default=0, init=False)
+    _pending: np.ndarray | None = field(default=None, init=False, repr=False)
+    exhausted: bool = field(default=False, init=False)
+
+    def __post_init__(self) -> None:
+        self._rows = np.empty((0, self.spec.n), dtype=np.int8)
+        self._packed = np.empty((0, (self.spec.n + 63) // 64), dtype=np.uint64)
+
+    def take(self, p: int) -> np.ndarray:
+        """The first min(p, available) patterns as a read-only (p, n) int8 view."""
+        while self._count < p and not self.exhausted:
+            self._extend(p)
+        view = self._rows[: min(p, self._count)]
+        view.flags.writeable = False
+        return view
+
+    def _grow_to(self, capacity: int) -> None:
+        if capacity > self._rows.shape[0]:
+            rows = np.empty((capacity, self.spec.n), dtype=np.int8)
+            rows[: self._count] = self._rows[: self._count]
+            packed = np.empty((capacity, self._packed.shape[1]), dtype=np.uint64)
+            packed[: self._count] = self._packed[: self._count]
+            self._rows, self._packed = rows, packed
+
+    def _extend(self, p: int) -> None:
+        if self.spec.min_distance == 0:
+            chunk = _candidate_chunk(self.spec, self.entropy, self._next_chunk)
+            self._next_chunk += 1
+            self._grow_to(max(2 * self._rows.shape[0], self._count + CHUNK))
+            self._rows[self._count: self._count + CHUNK] = chunk
+            self._count += CHUNK
+            return
+        check_feasible(self.spec, self._count + 1)
+        self._grow_to(max(2 * self._rows.shape[0], p, 16))
+        rejected = 0
+        while self._count < p:
+            if self._pending is None or len(self._pending) == 0:
+                self._pending = _candidate_chunk(self.spec, self.entropy, self._next_chunk)
+                self._next_chunk += 1
+            candidate = self._pending[0]
+            self._pending = self._pending[1:]
+            packed = pack_rows(candidate[None, :])[0]
+            if distance_at_least(self._packed, self._count, packed, self.spec.min_distance):
+                self._rows[self._count] = candidate
+                self._packed[self._count] = packed
+                self._count += 1
+                rejected = 0
+            else:
+                rejected += 1
+                if rejected >= self.spec.max_tries:
+                    self.exhausted = True
+                    return
+
+
+def trial_entropy(seed: int, trial: int) -> tuple[int, int]:
+    """The seed entropy of one trial: numpy's SeedSequence([seed, trial]) drives its patterns."""
+    return (int(seed), int(trial))
+
+
+def generate_patterns(spec: PatternSpec, p: int, seed: int = 0) -> np.ndarray:
+    """Exactly ``p`` patterns (int8 +-1, shape (p, n)), or a HopcapError saying why not."""
+    if p < 1:
+        raise HopcapError(f"--p must be >= 1, got {p}")
+    check_feasible(spec, p)
+    stream = PatternStream(spec, trial_entropy(seed, 0))
+    rows = stream.take(p)
+    if len(rows) < p:
+        raise HopcapError(
+            f"placed only {len(rows)} of {p} patterns at minimum distance {spec.min_distance} "
+            f"before {spec.max_tries} consecutive rejections; lower --min-distance or --p, "
+            f"or raise --max-tries")
+    return np.array(rows)
+
+
+@dataclass(frozen=True)
+class PatternStats:
+    """What a pattern set achieved."""
+
+    p: int
+    n: int
+    bias: float  # fraction of +1 entries
+    mean_abs_correlation: float  # mean |Pearson r| over feature pairs (constant features skipped)
+    min_distance: int  # minimum pairwise Hamming distance (-1 when P < 2)
+    mean_distance: float  # mean pairwise Hamming distance (nan when P < 2)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def mean_abs_feature_correlation(x: np.ndarray) -> float:
+    """Mean |Pearson correlation| over pairs of features, skipping constant features (nan if < 2)."""
+    xf = np.asarray(x, dtype=np.float64)
+    std = xf.std(axis=0)
+    keep = std > 0
+    if keep.sum() < 2 or xf.shape[0] < 2:
+        return float("nan")
+    corr = np.corrcoef(xf[:, keep], rowvar=False)
+    upper = np.triu_indices(corr.shape[0], k=1)
+    return float(np.abs(corr[upper]).mean())
+
+
+def pattern_stats(x: np.ndarray) -> PatternStats:
+    """Achieved bias, mean |feature correlation| and pairwise distances of a +-1 set."""
+    p, n = x.shape
+    if p >= 2:
+        dmin, dmean = pairwise_distance_stats(pack_rows(x))
+        dmin, dmean = int(dmin), float(dmean)
+    else:
+        dmin, dmean = -1, float("nan")
+    return PatternStats(p=p, n=n, bias=float((x > 0).mean()),
+                        mean_abs_correlation=mean_abs_feature_correlation(x),
+                        min_distance=dmin, mean_distance=dmean)
+
+
+def as_pm1(array: np.ndarray, source: str) -> np.ndarray:
+    """Validate a 2-D array of +-1 or 0/1 values and return it as int8 +-1."""
+    a = np.asarray(array)
+    if a.ndim != 2 or a.shape[0] < 1 or a.shape[1] < 2:
+        raise HopcapError(f"{source}: patterns must be a 2-D array (P >= 1, N >= 2), "
+                          f"got shape {a.shape}")
+    if a.dtype.kind not in "biuf":
+        raise HopcapError(f"{source}: patterns must be numeric, got dtype {a.dtype}")
+    values = np.unique(a)
+    if set(values.tolist()) <= {-1, 1}:
+        return a.astype(np.int8)
+    if set(values.tolist()) <= {0, 1}:
+        return np.where(a > 0, 1, -1).astype(np.int8)
+    raise HopcapError(f"{source}: patterns must be binary (+-1 or 0/1); found values "
+                      f"{values[:5].tolist()}{'...' if len(values) > 5 else ''}")
+
+
+def load_patterns(path: str | os.PathLike) -> np.ndarray:
+    """Read patterns from .npy or from the ``patterns`` array of a .npz (as written by gen)."""
+    path = Path(path)
+    if not path.is_file():
+        raise HopcapError(f"{path}: no such file")
+    try:
+        loaded = np.load(path, allow_pickle=False)
+    except Exception as err:  # numpy raises several types for corrupt files
+        raise HopcapError(f"{path}: not a readable .npy/.npz file ({type(err).__name__})") from err
+    if isinstance(loaded, np.lib.npyio.NpzFile):
+        with loaded:
+            if "patterns" not in loaded.files:
+                raise HopcapError(f"{path}: .npz has no 'patterns' array "
+                                  f"(has: {', '.join(loaded.files) or 'nothing'})")
+            try:
+                array = loaded["patterns"]
+            except Exception as err:
+                raise HopcapError(f"{path}: corrupt 'patterns' array ({type(err).__name__})") from err
+    else:
+        array = loaded
+    return as_pm1(array, str(path))
+
+
+def save_patterns(path: str | os.PathLike, x: np.ndarray, **metadata) -> None:
+    """Write .npy (patterns only) or .npz (int8 ``patterns`` plus scalar metadata), atomically."""
+    path = Path(path)
+    if path.suffix not in (".npy", ".npz"):
+        raise HopcapError(f"{path}: output must end in .npy or .npz")
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}{path.suffix}")
+    try:
+        if path.suffix == ".npy":
+            np.save(tmp, np.asarray(x, dtype=np.int8))
+        else:
+            np.savez_compressed(tmp, patterns=np.asarray(x, dtype=np.int8),
+                                **{k: np.asarray(v) for k, v in metadata.items()})
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()

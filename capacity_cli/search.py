@@ -1,0 +1,199 @@
+"""Largest storable P by binary search over prefixes of one trial's pattern sequence.
+
+``largest_storable`` brackets upwards (P = 1, 2, 4, ... until a prefix is not stored or the limit is
+reached) and then bisects. Guarantee: the answer P is stored and P + 1 is not, unless the limit (the
+user's cap or the end of the supplied set) is itself stored, which is reported as ``capped``. P = 0
+means a single pattern is not stored.
+
+The checkers decide "is the prefix of P patterns stored?". The stability checker keeps its per-row
+sums for the last stored prefix, so each step only adds the new columns (every step of the search is
+above the last stored prefix).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from .criteria import Criterion, Stable, allowed_failures, cue_flips, target_overlap
+from .kernels.bits import pack_rows
+from .kernels.dynamics import relax_prefix
+from .kernels.stability import extend_stability
+from .models import BinaryDAM, gain_arithmetic, stability_tables
+
+#: Rows (patterns) decided per parallel chunk before the early-exit test.
+CHUNK_ROWS = 64
+
+PatternSource = Callable[[int], np.ndarray]
+
+
+@dataclass(frozen=True)
+class SearchOutcome:
+    """Result of one binary search."""
+
+    p_max: int  # largest stored prefix found
+    capped: bool  # True when p_max is the limit itself (the true capacity may be larger)
+    checks: int  # number of prefixes tested
+
+
+def largest_storable(is_stored: Callable[[int], bool], limit: int) -> SearchOutcome:
+    """Largest P <= limit with is_stored(P), bracketing by doubling then bisecting."""
+    checks = 0
+
+    def test(p: int) -> bool:
+        nonlocal checks
+        checks += 1
+        return is_stored(p)
+
+    if limit < 1 or not test(1):
+        return SearchOutcome(0, limit < 1, checks)
+    lo, p = 1, 2
+    while True:
+        if p >= limit:
+            if test(limit):
+                return SearchOutcome(limit, True, checks)
+            hi = limit
+            break
+        if test(p):
+            lo, p = p, 2 * p
+        else:
+            hi = p
+            break
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if test(mid):
+            lo = mid
+        else:
+            hi = mid
+    return SearchOutcome(lo, False, checks)
+
+
+class _PrefixCache:
+    """Patterns of the source in the layouts the kernels read, grown on demand."""
+
+    def __init__(self, source: PatternSource, dtype: np.dtype | None = None):
+        self.source = source
+        self.dtype = dtype
+        self.count = 0
+
+    def ensure(self, p: int) -> None:
+        if p > self.count:
+            x = self.source(p)
+            self.x = np.ascontiguousarray(x, dtype=np.int8)
+            self.count = len(x)
+            self.refresh()
+
+    def refresh(self) -> None:
+        pass
+
+
+class StabilityChecker(_PrefixCache):
+    """is_stored(P) for the ``stable`` criterion, reusing sums of the last stored prefix."""
+
+    def __init__(self, model: BinaryDAM, criterion: Stable, source: PatternSource, n: int,
+                 p_limit: int):
+        super().__init__(source)
+        self.model, self.criterion, self.n = model, criterion, n
+        self.tables = stability_tables(model, n, max(p_limit, 1))
+        self.lo = 0
+        dt, wide = self.tables.acc_dtype, self.tables.c_sum.dtype
+        self.acc = np.zeros((0, n), dtype=dt)
+        self.tot = np.zeros(0, dtype=wide)
+        self.diff = np.zeros(0, dtype=wide)
+        self.bound = np.zeros(0, dtype=self.tables.c_bound.dtype)
+        self.stable = np.zeros(0, dtype=np.bool_)
+
+    def refresh(self) -> None:
+        self.packed = pack_rows(self.x)
+        self.sel = (self.x > 0).astype(self.tables.acc_dtype)
+
+    def __call__(self, p: int) -> bool:
+        self.ensure(p)
+        if p <= self.lo:  # never happens inside largest_storable; recompute from scratch
+            self.lo = 0
+            self.acc = self.acc[:0]
+        t, n = self.tables, self.n
+        acc = np.empty((p, n), dtype=t.acc_dtype)
+        tot = np.empty(p, dtype=t.c_sum.dtype)
+        diff = np.empty(p, dtype=t.c_sum.dtype)
+        bound = np.empty(p, dtype=t.c_bound.dtype)
+        stable = np.zeros(p, dtype=np.bool_)
+        allowed = allowed_failures(self.criterion.threshold, p)
+        n_bad, decided = extend_stability(
+            self.packed, self.sel, n, t.c_acc, t.c_sum, t.c_diff, t.c_bound, t.rtol, self.lo, p,
+            self.acc, self.tot, self.diff, self.bound, allowed, CHUNK_ROWS,
+            acc, tot, diff, bound, stable)
+        if decided < p or n_bad > allowed:
+            return False
+        self.lo, self.acc, self.tot, self.diff, self.bound = p, acc, tot, diff, bound
+        self.stable = stable
+        return True
+
+
+class DynamicsChecker(_PrefixCache):
+    """is_stored(P) for ``retrieve`` and ``overlap``: relax every pattern of the prefix."""
+
+    def __init__(self, model: BinaryDAM, criterion: Criterion, source: PatternSource, n: int,
+                 p_limit: int, seed: int):
+        super().__init__(source)
+        self.model, self.criterion, self.n = model, criterion, n
+        self.arith = gain_arithmetic(model, n, max(p_limit, 1))
+        self.seed = np.uint64(seed % 2**64)
+        self.n_flip = cue_flips(criterion.noise, n)
+        self.target = target_overlap(criterion, n)
+        self.final_overlap = np.zeros(0, dtype=np.int64)
+
+    def refresh(self) -> None:
+        self.xt = np.ascontiguousarray(self.x.T)
+
+    def __call__(self, p: int) -> bool:
+        self.ensure(p)
+        final = np.zeros(p, dtype=np.int64)
+        sweeps = np.zeros(p, dtype=np.int64)
+        converged = np.zeros(p, dtype=np.bool_)
+        allowed = allowed_failures(self.criterion.threshold, p)
+        n_bad, decided = relax_prefix(
+            self.x, self.xt, p, self.arith.gain, self.arith.rtol, self.n_flip, self.target,
+            self.criterion.max_sweeps, self.seed, allowed, CHUNK_ROWS, final, sweeps, converged)
+        self.final_overlap = final
+        return decided == p and n_bad <= allowed
+
+
+def make_checker(model: BinaryDAM, criterion: Criterion, source: PatternSource, n: int,
+                 p_limit: int, seed: int = 0) -> Callable[[int], bool]:
+    """The is_stored(P) function for this model and criterion over a pattern source."""
+    if isinstance(criterion, Stable):
+        return StabilityChecker(model, criterion, source, n, p_limit)
+    return DynamicsChecker(model, criterion, source, n, p_limit, seed)
+
+
+def capacity_of_sequence(model: BinaryDAM, criterion: Criterion, source: PatternSource, n: int,
+                         p_limit: int, seed: int = 0) -> SearchOutcome:
+    """Largest storable prefix of the sequence ``source`` (source(p) -> its first p rows).
+
+    ``source(p)`` may return fewer than p rows when the sequence ends (a supplied file, or a
+    min-distance generator that gave up); the search then restarts with the limit set to what exists,
+    and a stored end of the sequence is reported as capped.
+    """
+    limit = p_limit
+    while True:
+        checker = make_checker(model, criterion, source, n, limit, seed)
+
+        def is_stored(p: int, checker=checker) -> bool:
+            rows = len(source(p))
+            if rows < p:
+                raise _SequenceEnded(rows)
+            return checker(p)
+
+        try:
+            return largest_storable(is_stored, limit)
+        except _SequenceEnded as end:
+            limit = end.rows
+
+
+class _SequenceEnded(Exception):
+    def __init__(self, rows: int):
+        super().__init__(rows)
+        self.rows = rows
