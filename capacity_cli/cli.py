@@ -1,0 +1,259 @@
+"""The ``hopcap`` command line: parses options and calls the library (capacity_cli.*).
+
+Every error in the input ends in a one-line message and exit status 2 (``--debug`` shows the
+traceback). Heavy modules are imported inside the commands so ``hopcap --help`` is instant.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from . import __version__
+from .options import CRITERIA, FLOATS, INTS, MODELS, generator_options, seed_option, threads_option
+
+DEFAULT_SIZES = {
+    ("hebbian", None): [100, 200, 400, 800],
+    ("poly", 2): [64, 128, 256, 512],
+    ("poly", 3): [32, 64, 128, 256],
+    ("poly", 4): [16, 32, 48, 64],
+    ("exp", None): [8, 10, 12, 14, 16, 18],
+}
+
+
+def default_sizes(model: str, degree: int | None) -> list[int]:
+    """The N list used when --n is not given: sizes that finish in seconds for this model."""
+    key = (model, None if model in ("hebbian", "exp") else min(degree or 3, 4))
+    return DEFAULT_SIZES.get(key, DEFAULT_SIZES[("poly", 4)])
+
+
+class HopcapGroup(click.Group):
+    """Turns library errors into one-line messages with a non-zero exit."""
+
+    def invoke(self, ctx):
+        from .errors import HopcapError
+
+        try:
+            return super().invoke(ctx)
+        except HopcapError as err:
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            click.echo(f"Error: {err}", err=True)
+            sys.exit(2)
+        except KeyboardInterrupt:
+            click.echo("Interrupted; completed trials are saved, rerun the command to resume.", err=True)
+            sys.exit(130)
+        except OSError as err:
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            click.echo(f"Error: {err.strerror or err}: {err.filename or ''}".rstrip(": "), err=True)
+            sys.exit(2)
+
+
+@click.group(cls=HopcapGroup, context_settings={"help_option_names": ["-h", "--help"],
+                                                "show_default": True})
+@click.version_option(__version__, prog_name="hopcap")
+@click.option("--debug", is_flag=True, help="Show full tracebacks on errors.")
+@click.pass_context
+def main(ctx: click.Context, debug: bool) -> None:
+    """Storage capacity of Hopfield networks and dense associative memories.
+
+    \b
+    hopcap gen      make a binary pattern set (bias, feature correlation, separation)
+    hopcap measure  largest storable P by binary search, over many trials -> CSV
+    hopcap plot     P_max against N with theory laws and fitted exponents
+    hopcap fit      fitted exponents with 95% intervals for any results CSV
+    hopcap info     what a pattern file holds
+
+    Example: hopcap measure --model poly --degree 3 -o poly3.csv
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["debug"] = debug
+
+
+@main.command()
+@click.option("--n", "n", type=click.IntRange(min=2), required=True, help="Units per pattern (N).")
+@click.option("--p", "p", type=click.IntRange(min=1), required=True, help="Number of patterns (P).")
+@generator_options
+@seed_option
+@click.option("-o", "--output", type=click.Path(dir_okay=False), required=True,
+              help="Output .npz (patterns + parameters + achieved statistics) or .npy (patterns only).")
+def gen(n, p, bias, correlation, min_distance, max_tries, seed, output):
+    """Generate P binary patterns of length N and report what they achieved.
+
+    Each unit is +1 with probability --bias; unit i copies unit i-1 with probability --correlation;
+    with --min-distance d every pair of patterns differs in at least d units. Requests that no set
+    can meet (Plotkin/Hamming bounds) fail at once.
+    """
+    from .datasets import PatternSpec, generate_patterns, pattern_stats, save_patterns
+
+    if len(correlation) != 1 or len(min_distance) != 1:
+        raise click.UsageError("gen takes one --correlation and one --min-distance value")
+    spec = PatternSpec(n, bias=bias, correlation=correlation[0], min_distance=min_distance[0],
+                       max_tries=max_tries)
+    x = generate_patterns(spec, p, seed=seed)
+    stats = pattern_stats(x)
+    save_patterns(output, x, n=n, p=p, bias=bias, correlation=spec.correlation,
+                  min_distance=spec.min_distance, seed=seed, hopcap_version=__version__,
+                  achieved_bias=stats.bias, achieved_correlation=stats.mean_abs_correlation,
+                  achieved_min_distance=stats.min_distance, achieved_mean_distance=stats.mean_distance)
+    click.echo(f"wrote {output}: P={p} N={n}")
+    _echo_stats(stats)
+
+
+def _echo_stats(stats) -> None:
+    click.echo(f"  fraction +1            {stats.bias:.4f}")
+    click.echo(f"  mean |feature corr|    {stats.mean_abs_correlation:.4f}")
+    click.echo(f"  min pairwise distance  {stats.min_distance}")
+    click.echo(f"  mean pairwise distance {stats.mean_distance:.2f}")
+
+
+@main.command()
+@click.argument("path", type=click.Path(dir_okay=False))
+def info(path):
+    """Show the shape, parameters and achieved statistics of a .npy/.npz pattern file."""
+    import numpy as np
+
+    from .datasets import load_patterns, pattern_stats
+
+    x = load_patterns(path)
+    click.echo(f"{path}: P={x.shape[0]} N={x.shape[1]}")
+    if path.endswith(".npz"):
+        with np.load(path, allow_pickle=False) as data:
+            for name in data.files:
+                if name != "patterns":
+                    click.echo(f"  {name:<22} {data[name]}")
+    click.echo("measured now:")
+    _echo_stats(pattern_stats(x))
+
+
+@main.command()
+@click.option("--model", type=click.Choice(MODELS), required=True,
+              help="Energy F: hebbian x^2/2, poly x^a, rectpoly max(x,0)^a, exp exp(beta x).")
+@click.option("--degree", type=INTS, default="3", help="Degree a >= 2 of poly/rectpoly (a list sweeps).")
+@click.option("--beta", type=FLOATS, default="1", help="Inverse temperature of exp (a list sweeps).")
+@click.option("--criterion", type=click.Choice(CRITERIA), default="stable",
+              help="stable: fixed point; retrieve: exact recall from a noisy cue; overlap: final "
+                   "overlap >= --min-overlap.")
+@click.option("--noise", type=float, default=None,
+              help="Cue noise rho: round(rho N) distinct bits flipped  [default: 0.1 retrieve, 0 overlap]")
+@click.option("--min-overlap", type=float, default=0.95, help="overlap criterion: required m/N.")
+@click.option("--threshold", type=float, default=1.0,
+              help="Fraction of the P patterns that must succeed (1 = every pattern).")
+@click.option("--max-sweeps", type=int, default=100, help="Sweep cap of the dynamics.")
+@click.option("--n", "sizes", type=INTS, default=None,
+              help="N, one value or a list (16,32,64)  [default: sizes that run in seconds]")
+@click.option("--trials", type=int, default=None,
+              help="Independent trials per configuration  [default: 20, or 1 with --patterns]")
+@click.option("--p-max", "p_cap", type=int, default=100_000, help="Cap on P (reported as capped).")
+@generator_options
+@click.option("--patterns", "patterns_path", type=click.Path(dir_okay=False), default=None,
+              help="Measure this ordered set (.npy/.npz, +-1 or 0/1) instead of generated ones.")
+@seed_option
+@threads_option
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
+              help="Append one row per trial to this CSV; trials already in it are skipped (resume).")
+@click.option("--progress/--no-progress", default=True, help="Show a progress bar.")
+def measure(model, degree, beta, criterion, noise, min_overlap, threshold, max_sweeps, sizes, trials,
+            p_cap, bias, correlation, min_distance, max_tries, patterns_path, seed, threads, output,
+            progress):
+    """Largest number of patterns P a model stores, by binary search over P, over many trials.
+
+    Capacity of one trial is the largest prefix P of its pattern sequence that is stored (at least
+    --threshold of its patterns succeed under --criterion); P is stored and P+1 is not, unless the
+    cap is reached (column `capped`). Prints mean, standard deviation and 95% interval per N with
+    the matching theory value, and writes tidy CSV with -o.
+    """
+    from .criteria import make_criterion
+    from .datasets import PatternSpec, load_patterns
+    from .measure import MeasureConfig, run_measurements, summarize_rows
+    from .models import BinaryDAM
+    from .results import read_results
+
+    crit = make_criterion(criterion, threshold=threshold, noise=noise, min_overlap=min_overlap,
+                          max_sweeps=max_sweeps)
+    models = [BinaryDAM(model, degree=d) for d in degree] if model in ("poly", "rectpoly") else \
+        [BinaryDAM(model, beta=b) for b in beta] if model == "exp" else [BinaryDAM(model)]
+    configs = []
+    if patterns_path:
+        x = load_patterns(patterns_path)
+        for m in models:
+            configs.append(MeasureConfig(m, crit, patterns=x, patterns_label=patterns_path,
+                                         trials=trials or 1, seed=seed, p_cap=p_cap))
+    else:
+        for m in models:
+            for n in sizes or default_sizes(m.name, m.degree):
+                for c in correlation:
+                    for d in min_distance:
+                        spec = PatternSpec(n, bias=bias, correlation=c, min_distance=d,
+                                           max_tries=max_tries)
+                        configs.append(MeasureConfig(m, crit, spec=spec, trials=20 if trials is None
+                                                     else trials, seed=seed, p_cap=p_cap))
+    rows = run_measurements(configs, output=output, threads=threads, progress=progress)
+    if output:
+        rows = read_results(output).to_dict("records")
+    _echo_summaries(summarize_rows(configs, rows))
+    if output:
+        click.echo(f"rows in {output}; draw them with: hopcap plot {output} -o figure")
+
+
+def _echo_summaries(summaries) -> None:
+    from .theory import laws_for
+
+    click.echo(f"{'configuration':<34} {'N':>6} {'trials':>6} {'mean P_max':>11} {'std':>8} "
+               f"{'95% interval':>19}  theory")
+    for s in summaries:
+        c, st = s.config, s.summary
+        laws = laws_for(c.model, c.criterion)
+        theory = f"{laws[0](c.n):.4g} = {laws[0].label}" if laws else "-"
+        what = f"{c.model.label}, {c.criterion.name}"
+        interval = f"[{st.ci_low:.1f}, {st.ci_high:.1f}]" if st.trials > 1 else "-"
+        capped = f"  ({s.capped} capped)" if s.capped else ""
+        click.echo(f"{what:<34} {c.n:>6} {st.trials:>6} {st.mean:>11.1f} {st.std:>8.1f} "
+                   f"{interval:>19}  {theory}{capped}")
+
+
+@main.command()
+@click.argument("csv", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default="capacity",
+              help="Figure path without extension; writes .png and .pdf.")
+@click.option("--title", default=None, help="Figure title.")
+def plot(csv, output, title):
+    """Draw P_max against N from one or more results CSVs, with theory laws and fitted slopes."""
+    import pandas as pd
+
+    from .plotting import plot_capacity
+    from .results import read_results
+
+    df = pd.concat([read_results(p) for p in csv], ignore_index=True)
+    for path in plot_capacity(df, output, title=title):
+        click.echo(f"wrote {path}")
+
+
+@main.command()
+@click.argument("csv", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--form", type=click.Choice(["auto", "power", "power_ln", "exp2", "linear"]),
+              default="auto", help="Law to fit (auto: exp2 for exp, power otherwise).")
+def fit(csv, form):
+    """Fitted exponents with 95% bootstrap intervals, per configuration, for results CSVs."""
+    import pandas as pd
+
+    from .fit import fit_law
+    from .plotting import configuration_groups, group_label
+    from .results import read_results
+
+    df = pd.concat([read_results(p) for p in csv], ignore_index=True)
+    click.echo(f"{'configuration':<40} {'form':<9} {'slope':>8} {'95% interval':>20} {'N range':>12}")
+    for key, sub in configuration_groups(df):
+        use = form if form != "auto" else ("exp2" if key["model"] == "exp" else "power")
+        f = fit_law(sub["n"], sub["p_max"], use)
+        if f is None:
+            click.echo(f"{group_label(key):<40} {use:<9} {'-':>8}  (needs two N with P_max > 0)")
+            continue
+        click.echo(f"{group_label(key):<40} {use:<9} {f.slope:>8.4f} "
+                   f"{f'[{f.ci_low:.4f}, {f.ci_high:.4f}]':>20} {f'{f.n_min}-{f.n_max}':>12}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

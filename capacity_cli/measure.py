@@ -1,0 +1,213 @@
+"""Capacity measurements over many independent trials: orchestration, rows and summaries.
+
+Each trial owns its randomness: its patterns come from numpy's SeedSequence([seed, trial]) (see
+:func:`capacity_cli.datasets.trial_entropy`) and its dynamics from a 64-bit seed derived from
+SeedSequence([seed, trial, 1]), so any trial can be re-run alone and results do not depend on the
+number of threads.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import __version__
+from ._compile import thread_count
+from .criteria import Criterion, Overlap, Retrieve
+from .datasets import (
+    PatternSpec,
+    PatternStream,
+    check_feasible,
+    mean_abs_feature_correlation,
+    pattern_stats,
+    trial_entropy,
+)
+from .errors import HopcapError
+from .models import BinaryDAM
+from .results import append_rows, completed_trials, config_key
+from .search import SearchOutcome, capacity_of_sequence
+from .stats import Summary, summarize
+
+DEFAULT_P_CAP = 100_000
+
+
+@dataclass(frozen=True)
+class MeasureConfig:
+    """One configuration: a model, a criterion and where the pattern sequences come from.
+
+    Either ``spec`` (generated patterns, one fresh sequence per trial) or ``patterns`` (one given
+    ordered set, the same for every trial; ``patterns_label`` names it in the CSV).
+    """
+
+    model: BinaryDAM
+    criterion: Criterion
+    spec: PatternSpec | None = None
+    patterns: np.ndarray | None = field(default=None, compare=False, repr=False)
+    patterns_label: str = ""
+    trials: int = 20
+    seed: int = 0
+    p_cap: int = DEFAULT_P_CAP
+
+    def __post_init__(self) -> None:
+        if (self.spec is None) == (self.patterns is None):
+            raise HopcapError("give either generated patterns (spec) or a pattern set, not both")
+        if self.trials < 1:
+            raise HopcapError(f"--trials must be >= 1, got {self.trials}")
+        if self.p_cap < 1:
+            raise HopcapError(f"--p-max must be >= 1, got {self.p_cap}")
+        if self.seed < 0:
+            raise HopcapError(f"--seed must be >= 0, got {self.seed}")
+        if self.spec is not None and self.spec.min_distance > 0:
+            check_feasible(self.spec, 2)
+
+    @property
+    def n(self) -> int:
+        return self.spec.n if self.spec is not None else int(self.patterns.shape[1])
+
+    def columns(self) -> dict:
+        """The configuration columns of a result row (blank where an option does not apply)."""
+        c = self.criterion
+        spec = self.spec
+        return {
+            "model": self.model.name,
+            "degree": self.model.degree,
+            "beta": self.model.beta,
+            "n": self.n,
+            "criterion": c.name,
+            "noise": c.noise if isinstance(c, Retrieve | Overlap) else None,
+            "min_overlap": c.min_overlap if isinstance(c, Overlap) else None,
+            "threshold": c.threshold,
+            "max_sweeps": c.max_sweeps if isinstance(c, Retrieve | Overlap) else None,
+            "bias": spec.bias if spec else None,
+            "correlation": spec.correlation if spec else None,
+            "min_distance": spec.min_distance if spec else None,
+            "patterns": self.patterns_label or None,
+            "seed": self.seed,
+            "p_cap": self.p_cap,
+        }
+
+
+def dynamics_seed(seed: int, trial: int) -> int:
+    """The 64-bit seed of a trial's retrieval dynamics (cues and sweep orders)."""
+    words = np.random.SeedSequence([seed, trial, 1]).generate_state(2, dtype=np.uint32)
+    return int(words[0]) << 32 | int(words[1])
+
+
+@dataclass(frozen=True)
+class TrialResult:
+    """One trial's capacity and what its stored set achieved."""
+
+    outcome: SearchOutcome
+    elapsed_s: float
+    achieved_min_distance: int | None
+    achieved_correlation: float | None
+
+
+def run_trial(config: MeasureConfig, trial: int) -> TrialResult:
+    """Measure the capacity of one trial of ``config``."""
+    start = time.perf_counter()
+    if config.spec is not None:
+        stream = PatternStream(config.spec, trial_entropy(config.seed, trial))
+        source: Callable[[int], np.ndarray] = stream.take
+    else:
+        fixed = config.patterns
+
+        def source(p: int) -> np.ndarray:
+            return fixed[:p]
+    outcome = capacity_of_sequence(config.model, config.criterion, source, config.n, config.p_cap,
+                                   seed=dynamics_seed(config.seed, trial))
+    elapsed = time.perf_counter() - start
+    dmin = corr = None
+    structured = config.spec is None or config.spec.min_distance > 0 or config.spec.correlation > 0
+    if structured and outcome.p_max >= 2:
+        stored = source(outcome.p_max)
+        dmin = pattern_stats(stored).min_distance if config.spec is None or \
+            config.spec.min_distance > 0 else None
+        corr = mean_abs_feature_correlation(stored)
+    return TrialResult(outcome, elapsed, dmin, corr)
+
+
+def result_row(config: MeasureConfig, trial: int, result: TrialResult, threads: int) -> dict:
+    """A tidy CSV row (see results.COLUMNS)."""
+    return {
+        **config.columns(),
+        "trial": trial,
+        "p_max": result.outcome.p_max,
+        "capped": result.outcome.capped,
+        "checks": result.outcome.checks,
+        "achieved_min_distance": result.achieved_min_distance,
+        "achieved_correlation": result.achieved_correlation,
+        "elapsed_s": round(result.elapsed_s, 6),
+        "threads": threads,
+        "hopcap_version": __version__,
+    }
+
+
+def iter_trials(configs: Iterable[MeasureConfig], skip: dict[tuple, set[int]] | None = None
+                ) -> Iterator[tuple[MeasureConfig, int]]:
+    """(config, trial) pairs still to run, skipping trials already in ``skip``."""
+    skip = skip or {}
+    for config in configs:
+        done = skip.get(config_key(config.columns()), set())
+        for trial in range(config.trials):
+            if trial not in done:
+                yield config, trial
+
+
+def run_measurements(configs: list[MeasureConfig], output: str | None = None,
+                     threads: int | None = None, progress: bool = True,
+                     flush_every_s: float = 5.0) -> list[dict]:
+    """Run every pending trial of ``configs``; append rows to ``output`` (CSV) as they come.
+
+    Trials already in ``output`` are skipped (resume). Rows are flushed atomically at least every
+    ``flush_every_s`` seconds and at the end, so an interrupted run loses at most that much work.
+    Returns the new rows.
+    """
+    from tqdm.auto import tqdm
+
+    skip = completed_trials(output) if output else {}
+    pending = list(iter_trials(configs, skip))
+    rows: list[dict] = []
+    buffer: list[dict] = []
+    last_flush = time.monotonic()
+    with thread_count(threads) as used, \
+            tqdm(total=len(pending), disable=not progress, unit="trial", leave=False) as bar:
+        try:
+            for config, trial in pending:
+                bar.set_description(f"{config.model.label} {config.criterion.name} N={config.n}")
+                row = result_row(config, trial, run_trial(config, trial), used)
+                rows.append(row)
+                buffer.append(row)
+                bar.update()
+                if output and time.monotonic() - last_flush > flush_every_s:
+                    append_rows(output, buffer)
+                    buffer, last_flush = [], time.monotonic()
+        finally:
+            if output:
+                append_rows(output, buffer)
+    return rows
+
+
+@dataclass(frozen=True)
+class ConfigSummary:
+    """P_max statistics of one configuration."""
+
+    config: MeasureConfig
+    summary: Summary
+    capped: int
+
+
+def summarize_rows(configs: list[MeasureConfig], rows: list[dict]) -> list[ConfigSummary]:
+    """Per-configuration summaries of P_max over the given rows."""
+    by_key: dict[tuple, list[dict]] = {}
+    for row in rows:
+        by_key.setdefault(config_key(row), []).append(row)
+    out = []
+    for config in configs:
+        mine = by_key.get(config_key(config.columns()), [])
+        out.append(ConfigSummary(config, summarize([r["p_max"] for r in mine]),
+                                 sum(bool(r["capped"]) for r in mine)))
+    return out

@@ -1,0 +1,132 @@
+"""Figures of P_max against N: measured means with 95% intervals, theory laws and fitted lines.
+
+Power-law energies (hebbian, poly, rectpoly) go on log-log axes with a ``power`` fit; the
+exponential energy goes on a log2 axis against N with an ``exp2`` fit. Drawing only: the numbers
+come from :mod:`capacity_cli.fit`, :mod:`capacity_cli.stats` and :mod:`capacity_cli.theory`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .criteria import make_criterion
+from .fit import fit_law
+from .models import BinaryDAM
+from .stats import summarize
+from .theory import laws_for
+
+GROUP_COLUMNS = ["model", "degree", "beta", "criterion", "noise", "min_overlap", "threshold",
+                 "bias", "correlation", "min_distance", "patterns"]
+
+
+def _clean(v):
+    return None if v is None or (isinstance(v, float) and np.isnan(v)) or v == "" else v
+
+
+def group_label(key: dict) -> str:
+    """A legend label from a configuration's columns, e.g. ``poly a=3, stable``."""
+    model = _model_of(key)
+    parts = [model.label, str(key["criterion"])]
+    if _clean(key.get("noise")) not in (None, 0, 0.0):
+        parts.append(f"rho={key['noise']:g}")
+    if _clean(key.get("min_overlap")) is not None:
+        parts.append(f"m>={key['min_overlap']:g}")
+    if _clean(key.get("threshold")) not in (None, 1, 1.0):
+        parts.append(f"q={key['threshold']:g}")
+    if _clean(key.get("correlation")) not in (None, 0, 0.0):
+        parts.append(f"c={key['correlation']:g}")
+    if _clean(key.get("min_distance")) not in (None, 0, 0.0):
+        parts.append(f"d>={int(key['min_distance'])}")
+    return ", ".join(parts)
+
+
+def _model_of(key: dict) -> BinaryDAM:
+    degree = _clean(key.get("degree"))
+    beta = _clean(key.get("beta"))
+    return BinaryDAM(key["model"], degree=int(degree) if degree is not None else None, beta=beta)
+
+
+def _criterion_of(key: dict):
+    noise = _clean(key.get("noise"))
+    min_overlap = _clean(key.get("min_overlap"))
+    return make_criterion(key["criterion"], threshold=float(_clean(key.get("threshold")) or 1.0),
+                          noise=None if noise is None else float(noise),
+                          min_overlap=0.95 if min_overlap is None else float(min_overlap))
+
+
+def configuration_groups(df: pd.DataFrame) -> list[tuple[dict, pd.DataFrame]]:
+    """Split a results frame into configurations (all columns but n and the trial results)."""
+    cols = [c for c in GROUP_COLUMNS if c in df.columns]
+    keyed = df.copy()
+    for c in cols:
+        keyed[c] = keyed[c].astype(object).where(keyed[c].notna(), None)
+    out = []
+    for values, sub in keyed.groupby(cols, dropna=False, sort=True):
+        out.append((dict(zip(cols, values, strict=True)), sub))
+    return out
+
+
+def plot_capacity(df: pd.DataFrame, output: str | os.PathLike, title: str | None = None) -> list[Path]:
+    """Draw every configuration of ``df``; writes ``output`` as .png and .pdf, returns the paths."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    groups = configuration_groups(df)
+    families = sorted({"exp" if key["model"] == "exp" else "power" for key, _ in groups})
+    fig, axes = plt.subplots(1, len(families), figsize=(6.4 * len(families), 4.8), squeeze=False)
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for ax, family in zip(axes[0], families, strict=True):
+        mine = [(k, s) for k, s in groups if ("exp" if k["model"] == "exp" else "power") == family]
+        for index, (key, sub) in enumerate(mine):
+            color = colors[index % len(colors)]
+            _draw_group(ax, key, sub, family, color)
+        ax.set_xlabel("N (units)")
+        ax.set_ylabel("P_max (largest stored P)")
+        if family == "power":
+            ax.set_xscale("log", base=2)
+        ax.set_yscale("log", base=2 if family == "exp" else 10)
+        ax.grid(True, which="both", alpha=0.25)
+        ax.legend(fontsize=7, loc="upper left")
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    output = Path(output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    stem = output.with_suffix("") if output.suffix in (".png", ".pdf") else output
+    paths = [stem.with_suffix(".png"), stem.with_suffix(".pdf")]
+    for path in paths:
+        fig.savefig(path, dpi=150)
+    plt.close(fig)
+    return paths
+
+
+def _draw_group(ax, key: dict, sub: pd.DataFrame, family: str, color: str) -> None:
+    sizes = np.sort(sub["n"].unique())
+    stats = [summarize(sub.loc[sub["n"] == s, "p_max"]) for s in sizes]
+    means = np.array([s.mean for s in stats])
+    low = np.array([s.ci_low if s.trials > 1 else s.mean for s in stats])
+    high = np.array([s.ci_high if s.trials > 1 else s.mean for s in stats])
+    form = "exp2" if family == "exp" else "power"
+    fit = fit_law(sub["n"], sub["p_max"], form)
+    label = group_label(key)
+    if fit is not None:
+        unit = "/N" if form == "exp2" else ""
+        label += f": slope {fit.slope:.3f}{unit} [{fit.ci_low:.3f}, {fit.ci_high:.3f}]"
+    ax.errorbar(sizes, means, yerr=[means - low, high - means], fmt="o", color=color, capsize=3,
+                label=label, ms=4)
+    if fit is not None:
+        grid = np.linspace(sizes.min(), sizes.max(), 100)
+        ax.plot(grid, fit.predict(grid), "-", color=color, lw=1, alpha=0.7)
+    try:
+        laws = laws_for(_model_of(key), _criterion_of(key))
+    except ValueError:
+        laws = []
+    grid = np.linspace(sizes.min(), sizes.max(), 100)
+    for law, style in zip(laws[:2], ("--", ":"), strict=False):
+        ax.plot(grid, law(grid), style, color=color, lw=1, label=f"theory {law.label}")
