@@ -1,0 +1,39 @@
+# hopcap: every command a user or CI needs. Only python3 (>= 3.10) is required beforehand:
+# the first target that needs them creates .venv and installs hopcap into it.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PROFILE ?= quick
+STAMP := $(VENV)/.installed
+
+.PHONY: install test lint bench reproduce clean help
+
+help:
+	@echo "make test        install (.venv) and run the test suite"
+	@echo "make reproduce   run the batch in results/config-$(PROFILE).csv and draw the figures"
+	@echo "                 (PROFILE=quick, about 15 min; PROFILE=full for larger N)"
+	@echo "make bench       numba kernels against numpy baselines"
+	@echo "make lint        ruff"
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q tests
+
+lint: $(STAMP)
+	$(BIN)/ruff check capacity_cli tests benchmarks
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py
+
+reproduce: $(STAMP)
+	$(BIN)/python -m capacity_cli.reproduce --profile $(PROFILE) --results results
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache
