@@ -44,6 +44,9 @@ class HopcapGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("Interrupted; completed trials are saved, rerun the command to resume.", err=True)
             sys.exit(130)
+        except MemoryError:
+            click.echo("Error: out of memory; lower --p-max or --n", err=True)
+            sys.exit(2)
         except OSError as err:
             if ctx.obj and ctx.obj.get("debug"):
                 raise

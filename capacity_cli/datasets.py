@@ -136,12 +136,14 @@ class PatternStream:
         if self.spec.min_distance == 0:
             chunk = _candidate_chunk(self.spec, self.entropy, self._next_chunk)
             self._next_chunk += 1
-            self._grow_to(max(2 * self._rows.shape[0], self._count + CHUNK))
+            if self._count + CHUNK > self._rows.shape[0]:
+                self._grow_to(max(2 * self._rows.shape[0], self._count + CHUNK))
             self._rows[self._count: self._count + CHUNK] = chunk
             self._count += CHUNK
             return
         check_feasible(self.spec, self._count + 1)
-        self._grow_to(max(2 * self._rows.shape[0], p, 16))
+        if p > self._rows.shape[0]:
+            self._grow_to(max(2 * self._rows.shape[0], p, 16))
         rejected = 0
         while self._count < p:
             if self._pending is None or len(self._pending) == 0:

@@ -8,6 +8,7 @@ Three forms, each a straight-line least-squares fit to the per-N mean of P_max:
 | ``power_ln`` | ln(P ln N) = k ln N + c (P = e^c N^k / ln N) | a - 1, without the slow ln N factor |
 | ``exp2``   | log2 P = s N + c                 | 1/2 (stable), I(1-2 rho)/(2 ln 2) (retrieve) |
 | ``linear`` | P = alpha N + c                  | 0.138 (AGS, overlap criterion)           |
+| ``alpha_inv_n`` | P / N = alpha_inf + b / N (intercept!) | 0.138: alpha extrapolated to N -> inf |
 
 The interval resamples trials with replacement within each N (percentile bootstrap, fixed seed),
 so it reflects the trial-to-trial spread of the measurement, not only the scatter about the line.
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-FORMS = ("power", "power_ln", "exp2", "linear")
+FORMS = ("power", "power_ln", "exp2", "linear", "alpha_inv_n")
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,8 @@ class Fit:
     ci_low: float
     ci_high: float
     intercept: float
+    intercept_low: float
+    intercept_high: float
     n_min: int
     n_max: int
     sizes: int  # number of distinct N
@@ -45,6 +48,8 @@ class Fit:
             return np.exp(self.intercept) * n**self.slope / np.log(n)
         if self.form == "exp2":
             return 2.0 ** (self.slope * n + self.intercept)
+        if self.form == "alpha_inv_n":
+            return n * self.intercept + self.slope
         return self.slope * n + self.intercept
 
 
@@ -57,6 +62,8 @@ def _transform(form: str, n: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.
         return n, np.log2(p)
     if form == "linear":
         return n, p
+    if form == "alpha_inv_n":
+        return 1.0 / n, p / n
     raise ValueError(f"unknown fit form {form!r}; choose one of {', '.join(FORMS)}")
 
 
@@ -76,19 +83,20 @@ def fit_law(n, p_max, form: str = "power", n_boot: int = 2000, seed: int = 0) ->
     sizes = np.unique(n)
     groups = [p[n == s] for s in sizes]
     means = np.array([g.mean() for g in groups])
-    keep = means > 0 if form != "linear" else np.ones_like(means, dtype=bool)
+    logged = form in ("power", "power_ln", "exp2")
+    keep = means > 0 if logged else np.ones_like(means, dtype=bool)
     if keep.sum() < 2:
         return None
     sizes, groups, means = sizes[keep], [g for g, k in zip(groups, keep, strict=True) if k], means[keep]
     x, y = _transform(form, sizes, means)
     slope, intercept = _line(x, y)
     rng = np.random.default_rng(seed)
-    boots = np.empty(n_boot)
+    boots = np.empty((n_boot, 2))
     for b in range(n_boot):
         resampled = np.array([rng.choice(g, size=g.size).mean() for g in groups])
-        if form != "linear" and np.any(resampled <= 0):
+        if logged:
             resampled = np.maximum(resampled, 0.5)
-        boots[b] = _line(*_transform(form, sizes, resampled))[0]
-    low, high = np.percentile(boots, [2.5, 97.5])
-    return Fit(form, slope, float(low), float(high), intercept, int(sizes.min()), int(sizes.max()),
-               int(sizes.size), int(sum(g.size for g in groups)))
+        boots[b] = _line(*_transform(form, sizes, resampled))
+    (s_low, i_low), (s_high, i_high) = np.percentile(boots, [2.5, 97.5], axis=0)
+    return Fit(form, slope, float(s_low), float(s_high), intercept, float(i_low), float(i_high),
+               int(sizes.min()), int(sizes.max()), int(sizes.size), int(sum(g.size for g in groups)))

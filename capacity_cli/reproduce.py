@@ -1,0 +1,179 @@
+"""The reproduction batch: the three classical scaling laws, as data.
+
+A batch is a CSV table (``configs/<profile>.csv``), one row per run: ``study`` (the figure it belongs
+to), the model and criterion options of ``hopcap measure``, ``sizes`` (space-separated N) and
+``trials``. :func:`run_batch` measures every row into ``<results>/<profile>/<study>.csv`` (resumable:
+finished trials are skipped), then draws ``<study>.png/.pdf`` and writes ``summary.csv`` and
+``summary.md`` with the fitted laws against theory.
+
+Run it with ``make reproduce`` (``PROFILE=full`` for the long profile) or
+``python -m capacity_cli.reproduce --profile quick``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from .criteria import make_criterion
+from .datasets import PatternSpec
+from .errors import HopcapError
+from .fit import fit_law
+from .measure import MeasureConfig, run_measurements
+from .models import BinaryDAM
+from .plotting import configuration_groups, group_label, plot_capacity
+from .results import read_results
+from .theory import expected_loglog_slope, mutual_information_rate
+
+CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
+BATCH_COLUMNS = ["study", "model", "degree", "beta", "criterion", "noise", "min_overlap", "threshold",
+                 "sizes", "trials"]
+STUDY_TITLES = {
+    "hebbian": "Hebbian network: 0.138 N under overlap, N/(4 ln N) under stable",
+    "poly": "Polynomial energies: P_max ~ N^(a-1) (KH2016)",
+    "exp": "Exponential energy: log2 P_max linear in N (Demircigil et al. 2017)",
+}
+
+
+def _blank(v) -> bool:
+    return v is None or (isinstance(v, float) and math.isnan(v)) or str(v).strip() == ""
+
+
+def read_batch(path: str | Path) -> pd.DataFrame:
+    """Read and check a batch table."""
+    try:
+        table = pd.read_csv(path, comment="#", dtype=str, keep_default_na=False)
+    except Exception as err:
+        raise HopcapError(f"{path}: not a readable batch table ({type(err).__name__})") from err
+    missing = [c for c in BATCH_COLUMNS if c not in table.columns]
+    if missing:
+        raise HopcapError(f"{path}: batch table lacks columns {', '.join(missing)}")
+    return table
+
+
+def batch_configs(table: pd.DataFrame, seed: int = 0) -> list[tuple[str, MeasureConfig]]:
+    """(study, configuration) for every size of every row of a batch table."""
+    out = []
+    for row in table.to_dict("records"):
+        model = BinaryDAM(row["model"],
+                          degree=None if _blank(row["degree"]) else int(row["degree"]),
+                          beta=None if _blank(row["beta"]) else float(row["beta"]))
+        criterion = make_criterion(
+            row["criterion"],
+            threshold=1.0 if _blank(row["threshold"]) else float(row["threshold"]),
+            noise=None if _blank(row["noise"]) else float(row["noise"]),
+            min_overlap=0.95 if _blank(row["min_overlap"]) else float(row["min_overlap"]))
+        for n in str(row["sizes"]).split():
+            out.append((row["study"], MeasureConfig(model, criterion, spec=PatternSpec(int(n)),
+                                                    trials=int(row["trials"]), seed=seed)))
+    return out
+
+
+@dataclass(frozen=True)
+class LawRow:
+    """One line of the summary table."""
+
+    study: str
+    configuration: str
+    quantity: str
+    measured: float
+    ci_low: float
+    ci_high: float
+    theory: float
+    n_range: str
+    trials: int
+
+
+def summarize_study(study: str, df: pd.DataFrame) -> list[LawRow]:
+    """Fitted laws for every configuration of one study's results."""
+    rows = []
+    for key, sub in configuration_groups(df):
+        label = group_label(key)
+        model = BinaryDAM(key["model"], degree=None if _blank(key["degree"]) else int(key["degree"]),
+                          beta=None if _blank(key["beta"]) else float(key["beta"]))
+        wanted = []
+        if key["criterion"] == "overlap":
+            wanted.append(("alpha_inv_n", "alpha = P/N extrapolated in 1/N", 0.138, True))
+        elif model.name == "exp":
+            if key["criterion"] == "stable":
+                wanted.append(("exp2", "d log2 P / dN", 0.5, False))
+            else:
+                rho = float(key["noise"])
+                wanted.append(("exp2", f"d log2 P / dN (rho={rho:g})",
+                               mutual_information_rate(1 - 2 * rho) / (2 * math.log(2)), False))
+        else:
+            a1 = expected_loglog_slope(model)
+            wanted.append(("power", "k in P ~ N^k", a1, False))
+            wanted.append(("power_ln", "k in P ~ N^k / ln N", a1, False))
+        for form, quantity, theory, use_intercept in wanted:
+            f = fit_law(sub["n"], sub["p_max"], form)
+            if f is None:
+                continue
+            value, low, high = (f.intercept, f.intercept_low, f.intercept_high) if use_intercept \
+                else (f.slope, f.ci_low, f.ci_high)
+            rows.append(LawRow(study, label, quantity, value, low, high, theory,
+                               f"{f.n_min}-{f.n_max}", f.trials))
+    return rows
+
+
+def summary_markdown(rows: list[LawRow]) -> str:
+    """The summary as a Markdown table."""
+    lines = ["| configuration | quantity | measured | 95% interval | theory | N | trials |",
+             "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r.configuration} | {r.quantity} | {r.measured:.3f} | "
+                     f"[{r.ci_low:.3f}, {r.ci_high:.3f}] | {r.theory:.3f} | {r.n_range} | {r.trials} |")
+    return "\n".join(lines) + "\n"
+
+
+def run_batch(profile: str = "quick", results: str | Path = "results", seed: int = 0,
+              threads: int | None = None, progress: bool = True, batch: str | Path | None = None,
+              ) -> list[LawRow]:
+    """Measure, draw and summarise a batch; returns the summary rows."""
+    table = read_batch(batch or CONFIG_DIR / f"{profile}.csv")
+    out_dir = Path(results) / profile
+    out_dir.mkdir(parents=True, exist_ok=True)
+    studies: dict[str, list[MeasureConfig]] = {}
+    for study, config in batch_configs(table, seed=seed):
+        studies.setdefault(study, []).append(config)
+    summary: list[LawRow] = []
+    for study, configs in studies.items():
+        csv = out_dir / f"{study}.csv"
+        start = time.perf_counter()
+        run_measurements(configs, output=str(csv), threads=threads, progress=progress)
+        print(f"{study}: measured in {time.perf_counter() - start:.0f} s -> {csv}", flush=True)
+        df = read_results(csv)
+        plot_capacity(df, out_dir / study, title=STUDY_TITLES.get(study))
+        summary.extend(summarize_study(study, df))
+    frame = pd.DataFrame([r.__dict__ for r in summary])
+    frame.to_csv(out_dir / "summary.csv", index=False, float_format="%.5g")
+    (out_dir / "summary.md").write_text(summary_markdown(summary))
+    print(summary_markdown(summary))
+    return summary
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--profile", default="quick", help="configs/<profile>.csv (quick or full)")
+    parser.add_argument("--batch", default=None, help="a batch table to run instead of a profile")
+    parser.add_argument("--results", default="results", help="output folder")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--no-progress", action="store_true")
+    args = parser.parse_args(argv)
+    start = time.perf_counter()
+    try:
+        run_batch(args.profile, args.results, args.seed, args.threads, not args.no_progress,
+                  args.batch)
+    except HopcapError as err:
+        raise SystemExit(f"Error: {err}") from None
+    print(f"batch {args.profile} done in {time.perf_counter() - start:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
