@@ -3,6 +3,39 @@
 Library first: models (:mod:`capacity_cli.models`), criteria (:mod:`capacity_cli.criteria`), pattern
 sets (:mod:`capacity_cli.datasets`), the capacity search (:mod:`capacity_cli.search`) and batch
 measurement (:mod:`capacity_cli.measure`). Conventions follow ``docs/theory.md``.
+
+The names below are imported on first use, so ``import capacity_cli`` (and ``hopcap --help``) stays
+fast.
 """
 
+from importlib import import_module
+
 __version__ = "0.1.0"
+
+_EXPORTS = {
+    "BinaryDAM": "models",
+    "Stable": "criteria",
+    "Retrieve": "criteria",
+    "Overlap": "criteria",
+    "make_criterion": "criteria",
+    "PatternSpec": "datasets",
+    "PatternStream": "datasets",
+    "generate_patterns": "datasets",
+    "load_patterns": "datasets",
+    "pattern_stats": "datasets",
+    "largest_storable": "search",
+    "capacity_of_sequence": "search",
+    "MeasureConfig": "measure",
+    "run_measurements": "measure",
+    "fit_law": "fit",
+    "laws_for": "theory",
+    "HopcapError": "errors",
+}
+
+__all__ = ["__version__", *_EXPORTS]
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        return getattr(import_module(f".{_EXPORTS[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
