@@ -3,6 +3,10 @@
 Every kernel module takes its decorator options from here, so ``fastmath`` and caching are decided
 once. ``HOPCAP_NUMBA_CACHE=0`` turns the on-disk cache off (useful when a read-only install or a
 changed numba version makes the cache stale).
+
+Kernels run one parallel region per check. OpenMP workers that spin at the barrier slow everything
+down when other processes share the cores (2-core machines are often busy), so the wait policy
+defaults to passive here, before numba starts its OpenMP pool; set ``OMP_WAIT_POLICY`` to override.
 """
 
 from __future__ import annotations
@@ -11,7 +15,9 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import numba
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import numba  # noqa: E402  (after the wait policy, which OpenMP reads once at start)
 
 CACHE = os.environ.get("HOPCAP_NUMBA_CACHE", "1") != "0"
 

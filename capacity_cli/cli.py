@@ -150,6 +150,13 @@ def info(path):
 @click.option("--trials", type=int, default=None,
               help="Independent trials per configuration  [default: 20, or 1 with --patterns]")
 @click.option("--p-max", "p_cap", type=int, default=100_000, help="Cap on P (reported as capped).")
+@click.option("--search", type=click.Choice(["p", "degree"]), default="p",
+              help="p: largest storable P. degree: smallest degree a of poly/rectpoly that stores "
+                   "the whole set (--patterns, or generated sets of --p patterns).")
+@click.option("--p", "set_size", type=click.IntRange(min=1), default=None,
+              help="--search degree: patterns per generated set.")
+@click.option("--max-degree", type=click.IntRange(min=2), default=30,
+              help="--search degree: highest degree tried.")
 @generator_options
 @click.option("--patterns", "patterns_path", type=click.Path(dir_okay=False), default=None,
               help="Measure this ordered set (.npy/.npz, +-1 or 0/1) instead of generated ones.")
@@ -159,8 +166,8 @@ def info(path):
               help="Append one row per trial to this CSV; trials already in it are skipped (resume).")
 @click.option("--progress/--no-progress", default=True, help="Show a progress bar.")
 def measure(model, degree, beta, criterion, noise, min_overlap, threshold, max_sweeps, sizes, trials,
-            p_cap, bias, correlation, min_distance, max_tries, patterns_path, seed, threads, output,
-            progress):
+            p_cap, search, set_size, max_degree, bias, correlation, min_distance, max_tries,
+            patterns_path, seed, threads, output, progress):
     """Largest number of patterns P a model stores, by binary search over P, over many trials.
 
     Capacity of one trial is the largest prefix P of its pattern sequence that is stored (at least
@@ -178,12 +185,15 @@ def measure(model, degree, beta, criterion, noise, min_overlap, threshold, max_s
                           max_sweeps=max_sweeps)
     models = [BinaryDAM(model, degree=d) for d in degree] if model in ("poly", "rectpoly") else \
         [BinaryDAM(model, beta=b) for b in beta] if model == "exp" else [BinaryDAM(model)]
+    if search == "degree":
+        models = models[:1]  # the degree is what is searched
+    common = dict(seed=seed, p_cap=p_cap, search=search, set_size=set_size, max_degree=max_degree)
     configs = []
     if patterns_path:
         x = load_patterns(patterns_path)
         for m in models:
             configs.append(MeasureConfig(m, crit, patterns=x, patterns_label=patterns_path,
-                                         trials=trials or 1, seed=seed, p_cap=p_cap))
+                                         trials=trials or 1, **common))
     else:
         for m in models:
             for n in sizes or default_sizes(m.name, m.degree):
@@ -192,7 +202,7 @@ def measure(model, degree, beta, criterion, noise, min_overlap, threshold, max_s
                         spec = PatternSpec(n, bias=bias, correlation=c, min_distance=d,
                                            max_tries=max_tries)
                         configs.append(MeasureConfig(m, crit, spec=spec, trials=20 if trials is None
-                                                     else trials, seed=seed, p_cap=p_cap))
+                                                     else trials, **common))
     rows = run_measurements(configs, output=output, threads=threads, progress=progress)
     if output:
         rows = read_results(output).to_dict("records")
@@ -204,15 +214,21 @@ def measure(model, degree, beta, criterion, noise, min_overlap, threshold, max_s
 def _echo_summaries(summaries) -> None:
     from .theory import laws_for
 
-    click.echo(f"{'configuration':<34} {'N':>6} {'trials':>6} {'mean P_max':>11} {'std':>8} "
+    degree = summaries and summaries[0].config.search == "degree"
+    quantity = "min degree" if degree else "mean P_max"
+    click.echo(f"{'configuration':<34} {'N':>6} {'trials':>6} {quantity:>11} {'std':>8} "
                f"{'95% interval':>19}  theory")
     for s in summaries:
         c, st = s.config, s.summary
-        laws = laws_for(c.model, c.criterion)
+        laws = [] if degree else laws_for(c.model, c.criterion)
         theory = f"{laws[0](c.n):.4g} = {laws[0].label}" if laws else "-"
-        what = f"{c.model.label}, {c.criterion.name}"
+        what = f"{c.model.name if degree else c.model.label}, {c.criterion.name}"
+        if degree:
+            what += f", P={c.set_size or len(c.patterns)}"
         interval = f"[{st.ci_low:.1f}, {st.ci_high:.1f}]" if st.trials > 1 else "-"
         capped = f"  ({s.capped} capped)" if s.capped else ""
+        if s.missing:
+            capped += f"  ({s.missing} not stored by any degree <= {c.max_degree})"
         click.echo(f"{what:<34} {c.n:>6} {st.trials:>6} {st.mean:>11.1f} {st.std:>8.1f} "
                    f"{interval:>19}  {theory}{capped}")
 

@@ -28,7 +28,7 @@ from .datasets import (
 from .errors import HopcapError
 from .models import BinaryDAM
 from .results import append_rows, completed_trials, config_key
-from .search import SearchOutcome, capacity_of_sequence
+from .search import DegreeOutcome, SearchOutcome, capacity_of_sequence, smallest_storing_degree
 from .stats import Summary, summarize
 
 DEFAULT_P_CAP = 100_000
@@ -50,8 +50,18 @@ class MeasureConfig:
     trials: int = 20
     seed: int = 0
     p_cap: int = DEFAULT_P_CAP
+    search: str = "p"  # "p": largest storable P; "degree": smallest degree storing the set
+    set_size: int | None = None  # degree search on generated sets: patterns per set
+    max_degree: int = 30
 
     def __post_init__(self) -> None:
+        if self.search not in ("p", "degree"):
+            raise HopcapError(f"--search must be p or degree, got {self.search!r}")
+        if self.search == "degree":
+            if self.model.name not in ("poly", "rectpoly"):
+                raise HopcapError("--search degree needs --model poly or rectpoly")
+            if self.spec is not None and (self.set_size is None or self.set_size < 1):
+                raise HopcapError("--search degree on generated patterns needs --p (patterns per set)")
         if (self.spec is None) == (self.patterns is None):
             raise HopcapError("give either generated patterns (spec) or a pattern set, not both")
         if self.trials < 1:
@@ -73,7 +83,7 @@ class MeasureConfig:
         spec = self.spec
         return {
             "model": self.model.name,
-            "degree": self.model.degree,
+            "degree": self.model.degree if self.search == "p" else None,
             "beta": self.model.beta,
             "n": self.n,
             "criterion": c.name,
@@ -86,7 +96,9 @@ class MeasureConfig:
             "min_distance": spec.min_distance if spec else None,
             "patterns": self.patterns_label or None,
             "seed": self.seed,
-            "p_cap": self.p_cap,
+            "p_cap": self.p_cap if self.search == "p" else None,
+            "search": self.search,
+            "set_size": self.set_size if self.search == "degree" else None,
         }
 
 
@@ -100,7 +112,7 @@ def dynamics_seed(seed: int, trial: int) -> int:
 class TrialResult:
     """One trial's capacity and what its stored set achieved."""
 
-    outcome: SearchOutcome
+    outcome: SearchOutcome | DegreeOutcome
     elapsed_s: float
     achieved_min_distance: int | None
     achieved_correlation: float | None
@@ -117,17 +129,28 @@ def run_trial(config: MeasureConfig, trial: int) -> TrialResult:
 
         def source(p: int) -> np.ndarray:
             return fixed[:p]
+    if config.search == "degree":
+        stored = source(config.set_size or len(config.patterns))
+        if config.spec is not None and len(stored) < config.set_size:
+            raise HopcapError(f"could place only {len(stored)} of {config.set_size} patterns at "
+                              f"minimum distance {config.spec.min_distance}")
+        outcome = smallest_storing_degree(stored, config.criterion, config.model.name,
+                                          config.max_degree, seed=dynamics_seed(config.seed, trial))
+        return TrialResult(outcome, time.perf_counter() - start, *_achieved(config, stored))
     outcome = capacity_of_sequence(config.model, config.criterion, source, config.n, config.p_cap,
                                    seed=dynamics_seed(config.seed, trial))
     elapsed = time.perf_counter() - start
-    dmin = corr = None
-    structured = config.spec is None or config.spec.min_distance > 0 or config.spec.correlation > 0
-    if structured and outcome.p_max >= 2:
-        stored = source(outcome.p_max)
-        dmin = pattern_stats(stored).min_distance if config.spec is None or \
-            config.spec.min_distance > 0 else None
-        corr = mean_abs_feature_correlation(stored)
-    return TrialResult(outcome, elapsed, dmin, corr)
+    return TrialResult(outcome, elapsed, *_achieved(config, source(outcome.p_max)))
+
+
+def _achieved(config: MeasureConfig, stored: np.ndarray) -> tuple[int | None, float | None]:
+    """Achieved minimum distance and mean |feature correlation| of a stored set, for structured
+    data (given sets, or generated with correlation or separation); (None, None) otherwise."""
+    spec = config.spec
+    if len(stored) < 2 or (spec is not None and spec.min_distance == 0 and spec.correlation == 0):
+        return None, None
+    dmin = pattern_stats(stored).min_distance if spec is None or spec.min_distance > 0 else None
+    return dmin, mean_abs_feature_correlation(stored)
 
 
 def result_row(config: MeasureConfig, trial: int, result: TrialResult, threads: int) -> dict:
@@ -135,8 +158,9 @@ def result_row(config: MeasureConfig, trial: int, result: TrialResult, threads: 
     return {
         **config.columns(),
         "trial": trial,
-        "p_max": result.outcome.p_max,
-        "capped": result.outcome.capped,
+        "p_max": getattr(result.outcome, "p_max", None),
+        "capped": getattr(result.outcome, "capped", None),
+        "min_degree": getattr(result.outcome, "degree", None),
         "checks": result.outcome.checks,
         "achieved_min_distance": result.achieved_min_distance,
         "achieved_correlation": result.achieved_correlation,
@@ -198,6 +222,7 @@ class ConfigSummary:
     config: MeasureConfig
     summary: Summary
     capped: int
+    missing: int = 0  # degree search: trials where no degree up to max_degree stored the set
 
 
 def summarize_rows(configs: list[MeasureConfig], rows: list[dict]) -> list[ConfigSummary]:
@@ -208,6 +233,13 @@ def summarize_rows(configs: list[MeasureConfig], rows: list[dict]) -> list[Confi
     out = []
     for config in configs:
         mine = by_key.get(config_key(config.columns()), [])
-        out.append(ConfigSummary(config, summarize([r["p_max"] for r in mine]),
-                                 sum(bool(r["capped"]) for r in mine)))
+        column = "min_degree" if config.search == "degree" else "p_max"
+        values = [r[column] for r in mine if r[column] is not None and r[column] == r[column]]
+        out.append(ConfigSummary(config, summarize(values),
+                                 sum(_is_true(r["capped"]) for r in mine), len(mine) - len(values)))
     return out
+
+
+def _is_true(value) -> bool:
+    """True for a true boolean cell (blank and NaN cells are not)."""
+    return value is not None and value == value and bool(value)

@@ -16,14 +16,14 @@ from .errors import HopcapError
 
 CONFIG_COLUMNS = [
     "model", "degree", "beta", "n", "criterion", "noise", "min_overlap", "threshold", "max_sweeps",
-    "bias", "correlation", "min_distance", "patterns", "seed", "p_cap",
+    "bias", "correlation", "min_distance", "patterns", "seed", "p_cap", "search", "set_size",
 ]
 RESULT_COLUMNS = [
-    "trial", "p_max", "capped", "checks", "achieved_min_distance", "achieved_correlation",
+    "trial", "p_max", "capped", "min_degree", "checks", "achieved_min_distance", "achieved_correlation",
     "elapsed_s", "threads", "hopcap_version",
 ]
 COLUMNS = CONFIG_COLUMNS + RESULT_COLUMNS
-REQUIRED = ["model", "n", "criterion", "trial", "p_max"]
+REQUIRED = ["model", "n", "criterion", "trial"]
 
 
 def config_key(row: dict) -> tuple:

@@ -15,16 +15,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 
 from .criteria import Criterion, Stable, allowed_failures, cue_flips, target_overlap
 from .kernels.bits import pack_rows
-from .kernels.dynamics import relax_prefix
-from .kernels.stability import extend_stability
+from .kernels.dynamics import relax_prefix, relax_rows
+from .kernels.stability import extend_rows, extend_stability
 from .models import BinaryDAM, gain_arithmetic, stability_tables
 
-#: Rows (patterns) decided per parallel chunk before the early-exit test.
-CHUNK_ROWS = 64
+#: Below this many multiply-adds a check runs serially: waking the thread pool (and, on a busy
+#: machine, waiting for a descheduled worker at the barrier) costs more than the work.
+PARALLEL_MIN_WORK = 4_000_000
+#: Row groups per thread, handed out one at a time (dynamic scheduling) so a descheduled thread
+#: on a busy machine does not hold the others at the barrier.
+GROUPS_PER_THREAD = 8
 
 PatternSource = Callable[[int], np.ndarray]
 
@@ -68,6 +73,13 @@ def largest_storable(is_stored: Callable[[int], bool], limit: int) -> SearchOutc
         else:
             hi = mid
     return SearchOutcome(lo, False, checks)
+
+
+def _parallel_groups(work: int) -> int:
+    """Row groups for a check of about ``work`` multiply-adds: 1 (serial) when small or when numba
+    runs one thread, else one group per thread."""
+    threads = numba.get_num_threads()
+    return GROUPS_PER_THREAD * threads if threads > 1 and work >= PARALLEL_MIN_WORK else 1
 
 
 class _PrefixCache:
@@ -121,11 +133,18 @@ class StabilityChecker(_PrefixCache):
         bound = np.empty(p, dtype=t.c_bound.dtype)
         stable = np.zeros(p, dtype=np.bool_)
         allowed = allowed_failures(self.criterion.threshold, p)
-        n_bad, decided = extend_stability(
-            self.packed, self.sel, n, t.c_acc, t.c_sum, t.c_diff, t.c_bound, t.rtol, self.lo, p,
-            self.acc, self.tot, self.diff, self.bound, allowed, CHUNK_ROWS,
-            acc, tot, diff, bound, stable)
-        if decided < p or n_bad > allowed:
+        args = (self.packed, self.sel, n, t.c_acc, t.c_sum, t.c_diff, t.c_bound, t.rtol, self.lo, p,
+                self.acc, self.tot, self.diff, self.bound, allowed)
+        outputs = (acc, tot, diff, bound, stable)
+        groups = _parallel_groups((p - self.lo) * (p + self.lo) * n)
+        if groups > 1:
+            with numba.parallel_chunksize(1):
+                n_bad = extend_stability(*args, groups, *outputs)
+        else:
+            failures = np.zeros(1, dtype=np.int64)
+            extend_rows(0, 1, *args, failures, *outputs)
+            n_bad = failures[0]
+        if n_bad > allowed:
             return False
         self.lo, self.acc, self.tot, self.diff, self.bound = p, acc, tot, diff, bound
         self.stable = stable
@@ -154,11 +173,19 @@ class DynamicsChecker(_PrefixCache):
         sweeps = np.zeros(p, dtype=np.int64)
         converged = np.zeros(p, dtype=np.bool_)
         allowed = allowed_failures(self.criterion.threshold, p)
-        n_bad, decided = relax_prefix(
-            self.x, self.xt, p, self.arith.gain, self.arith.rtol, self.n_flip, self.target,
-            self.criterion.max_sweeps, self.seed, allowed, CHUNK_ROWS, final, sweeps, converged)
+        args = (self.x, self.xt, p, self.arith.gain, self.arith.rtol, self.n_flip, self.target,
+                self.criterion.max_sweeps, self.seed, allowed)
+        outputs = (final, sweeps, converged)
+        groups = _parallel_groups(2 * p * p * self.n)
+        if groups > 1:
+            with numba.parallel_chunksize(1):
+                n_bad = relax_prefix(*args, groups, *outputs)
+        else:
+            failures = np.zeros(1, dtype=np.int64)
+            relax_rows(0, 1, *args, failures, *outputs)
+            n_bad = failures[0]
         self.final_overlap = final
-        return decided == p and n_bad <= allowed
+        return n_bad <= allowed
 
 
 def make_checker(model: BinaryDAM, criterion: Criterion, source: PatternSource, n: int,
@@ -197,3 +224,28 @@ class _SequenceEnded(Exception):
     def __init__(self, rows: int):
         super().__init__(rows)
         self.rows = rows
+
+
+@dataclass(frozen=True)
+class DegreeOutcome:
+    """Result of the degree search: the smallest degree storing the set, or None up to max_degree."""
+
+    degree: int | None
+    checks: int
+
+
+def smallest_storing_degree(patterns: np.ndarray, criterion: Criterion, model_name: str = "poly",
+                            max_degree: int = 30, seed: int = 0) -> DegreeOutcome:
+    """Smallest a in [2, max_degree] such that the ``model_name`` energy of degree a stores all of
+    ``patterns`` under ``criterion`` (Bielmeier & Friedland's earlier capacity measure).
+
+    Degrees are tried in increasing order (storage need not be monotone in a for every set, so no
+    bisection); None when no degree up to ``max_degree`` stores the set.
+    """
+    x = np.ascontiguousarray(patterns, dtype=np.int8)
+    p, n = x.shape
+    for degree in range(2, max_degree + 1):
+        model = BinaryDAM(model_name, degree=degree)
+        if make_checker(model, criterion, lambda q: x[:q], n, p, seed)(p):
+            return DegreeOutcome(degree, degree - 1)
+    return DegreeOutcome(None, max_degree - 1)

@@ -113,30 +113,39 @@ def relax(y, xt, p, n, gain, rtol, state, max_sweeps):
     return m, max_sweeps, False
 
 
+@njit(**SERIAL)
+def relax_rows(first, step, x, xt, p, gain, rtol, n_flip, target_overlap, max_sweeps, seed,
+               allowed_failures, failures, final_overlap, sweeps, converged):
+    """Relax patterns first, first + step, ... < p from their cues (see :func:`relax_prefix`);
+    adds this group's failures to ``failures[first]`` and stops once all groups' failures exceed
+    ``allowed_failures``."""
+    n = x.shape[1]
+    for nu in range(first, p, step):
+        if failures.sum() > allowed_failures:
+            return
+        state = stream_state(seed, nu)
+        y = x[nu].astype(np.int64)
+        flip_distinct(y, n_flip, state)
+        m, used, done = relax(y, xt, p, n, gain, rtol, state, max_sweeps)
+        final_overlap[nu] = m[nu]
+        sweeps[nu] = used
+        converged[nu] = done
+        if m[nu] < target_overlap:
+            failures[first] += 1
+
+
 @njit(**PARALLEL)
 def relax_prefix(x, xt, p, gain, rtol, n_flip, target_overlap, max_sweeps, seed,
-                 allowed_failures, chunk, final_overlap, sweeps, converged):
-    """Relax every pattern nu < p from a cue with ``n_flip`` random flips; success when the final
-    overlap with xi_nu is >= ``target_overlap`` (= n: exact retrieval).
+                 allowed_failures, groups, final_overlap, sweeps, converged):
+    """Relax every pattern nu < p from a cue with ``n_flip`` random flips; a pattern succeeds when
+    its final overlap with xi_nu is >= ``target_overlap`` (= n: exact retrieval).
 
-    Outputs per pattern go to final_overlap, sweeps, converged. Patterns are processed in chunks in
-    a fixed order; returns (n_failed, patterns_decided), stopping once n_failed > allowed_failures.
+    One parallel region over ``groups`` strided pattern groups. Returns the number of failures
+    found; when it exceeds ``allowed_failures`` the work may have stopped early (not stored either
+    way), otherwise every pattern was relaxed and the outputs are complete.
     """
-    n = x.shape[1]
-    n_failed = 0
-    for start in range(0, p, chunk):
-        stop = min(p, start + chunk)
-        for nu in prange(start, stop):
-            state = stream_state(seed, nu)
-            y = x[nu].astype(np.int64)
-            flip_distinct(y, n_flip, state)
-            m, used, done = relax(y, xt, p, n, gain, rtol, state, max_sweeps)
-            final_overlap[nu] = m[nu]
-            sweeps[nu] = used
-            converged[nu] = done
-        for nu in range(start, stop):
-            if final_overlap[nu] < target_overlap:
-                n_failed += 1
-        if n_failed > allowed_failures:
-            return n_failed, stop
-    return n_failed, p
+    failures = np.zeros(groups, dtype=np.int64)
+    for j in prange(groups):
+        relax_rows(j, groups, x, xt, p, gain, rtol, n_flip, target_overlap, max_sweeps, seed,
+                   allowed_failures, failures, final_overlap, sweeps, converged)
+    return failures.sum()

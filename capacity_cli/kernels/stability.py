@@ -71,11 +71,11 @@ def _row_min_gain_wide(r, hi, packed, sel, n, c_sum, d_row, t_row):
     return lowest
 
 
-@njit(**PARALLEL)
-def extend_stability(packed, sel, n, c_acc, c_sum, c_diff, c_bound, rtol, lo, hi,
-                     acc_old, tot_old, diff_old, bound_old, allowed_failures, chunk,
-                     acc, tot, diff, bound, stable):
-    """Grow the per-row sums from prefix ``lo`` to ``hi`` and decide stability of rows 0..hi-1.
+@njit(**SERIAL)
+def extend_rows(first, step, packed, sel, n, c_acc, c_sum, c_diff, c_bound, rtol, lo, hi,
+                acc_old, tot_old, diff_old, bound_old, allowed_failures, failures,
+                acc, tot, diff, bound, stable):
+    """Grow the sums of rows first, first + step, ... < hi from prefix lo to hi and decide them.
 
     Parameters
     ----------
@@ -83,58 +83,67 @@ def extend_stability(packed, sel, n, c_acc, c_sum, c_diff, c_bound, rtol, lo, hi
     c_acc, c_sum, c_diff, c_bound : tables indexed by m + n, m in [-n, n]: c(m) in the accumulator
         dtype, c(m) exact, g(m) - g(m+2), 2 max(|g(m)|, |g(m+2)|).
     acc_old, tot_old, diff_old, bound_old : the sums for prefix lo (rows 0..lo-1).
-    acc, tot, diff, bound, stable : outputs for prefix hi (rows 0..hi-1).
-    allowed_failures : stop as soon as more rows than this are unstable.
-
-    Returns
-    -------
-    (n_unstable, rows_decided). When rows_decided < hi the check stopped early and the outputs are
-    incomplete. Rows are decided in chunks of ``chunk`` rows in a fixed order, so the result does not
-    depend on the thread count.
+    failures : per-group counts of unstable rows; this call adds to ``failures[first]`` only and
+        stops once the counts of all groups add up to more than ``allowed_failures``.
+    acc, tot, diff, bound, stable : outputs for prefix hi.
     """
-    n_unstable = 0
-    for start in range(0, hi, chunk):
-        stop = min(hi, start + chunk)
-        for r in prange(start, stop):
-            arow = acc[r]
-            if r < lo:
-                arow[:] = acc_old[r]
-                t = tot_old[r]
-                dd = diff_old[r]
-                sb = bound_old[r]
-                mu0 = lo
-            else:
-                arow[:] = 0
-                t = c_sum[0] * 0
-                dd = c_diff[0] * 0
-                sb = c_bound[0] * 0
-                mu0 = 0
-            pr = packed[r]
-            for mu in range(mu0, hi):
-                k = n - 2 * hamming_packed(pr, packed[mu]) + n
-                t += c_sum[k]
-                dd += c_diff[k]
-                sb += c_bound[k]
-                c = c_acc[k]
-                srow = sel[mu]
-                for i in range(n):
-                    arow[i] += c * srow[i]
-            tot[r] = t
-            diff[r] = dd
-            bound[r] = sb
-            if needs_wide_redo(sb, arow[0]):
-                lowest = _row_min_gain_wide(r, hi, packed, sel, n, c_sum, dd, t)
-            else:
-                sr = sel[r]
-                lowest = wrap_like(dd + (2 * sr[0] - 1) * (2 * arow[0] - t), arow[0])
-                for i in range(1, n):
-                    v = wrap_like(dd + (2 * sr[i] - 1) * (2 * arow[i] - t), arow[0])
-                    if v < lowest:
-                        lowest = v
-            stable[r] = lowest >= -rtol * sb
-        for r in range(start, stop):
-            if not stable[r]:
-                n_unstable += 1
-        if n_unstable > allowed_failures:
-            return n_unstable, stop
-    return n_unstable, hi
+    for r in range(first, hi, step):
+        if failures.sum() > allowed_failures:
+            return
+        arow = acc[r]
+        if r < lo:
+            arow[:] = acc_old[r]
+            t = tot_old[r]
+            dd = diff_old[r]
+            sb = bound_old[r]
+            mu0 = lo
+        else:
+            arow[:] = 0
+            t = c_sum[0] * 0
+            dd = c_diff[0] * 0
+            sb = c_bound[0] * 0
+            mu0 = 0
+        pr = packed[r]
+        for mu in range(mu0, hi):
+            k = n - 2 * hamming_packed(pr, packed[mu]) + n
+            t += c_sum[k]
+            dd += c_diff[k]
+            sb += c_bound[k]
+            c = c_acc[k]
+            srow = sel[mu]
+            for i in range(n):
+                arow[i] += c * srow[i]
+        tot[r] = t
+        diff[r] = dd
+        bound[r] = sb
+        if needs_wide_redo(sb, arow[0]):
+            lowest = _row_min_gain_wide(r, hi, packed, sel, n, c_sum, dd, t)
+        else:
+            sr = sel[r]
+            lowest = wrap_like(dd + (2 * sr[0] - 1) * (2 * arow[0] - t), arow[0])
+            for i in range(1, n):
+                v = wrap_like(dd + (2 * sr[i] - 1) * (2 * arow[i] - t), arow[0])
+                if v < lowest:
+                    lowest = v
+        stable[r] = lowest >= -rtol * sb
+        if not stable[r]:
+            failures[first] += 1
+
+
+@njit(**PARALLEL)
+def extend_stability(packed, sel, n, c_acc, c_sum, c_diff, c_bound, rtol, lo, hi,
+                     acc_old, tot_old, diff_old, bound_old, allowed_failures, groups,
+                     acc, tot, diff, bound, stable):
+    """Decide stability of rows 0..hi-1 after growing the prefix from lo to hi, in one parallel
+    region: ``groups`` strided row groups (rows j, j + groups, ...), see :func:`extend_rows`.
+
+    Returns the number of unstable rows found. If it exceeds ``allowed_failures`` the check may
+    have stopped early (the prefix is not stored either way); otherwise every row was decided and
+    the outputs are complete. So the decision never depends on the thread count or timing.
+    """
+    failures = np.zeros(groups, dtype=np.int64)
+    for j in prange(groups):
+        extend_rows(j, groups, packed, sel, n, c_acc, c_sum, c_diff, c_bound, rtol, lo, hi,
+                    acc_old, tot_old, diff_old, bound_old, allowed_failures, failures,
+                    acc, tot, diff, bound, stable)
+    return failures.sum()
