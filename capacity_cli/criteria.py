@@ -97,9 +97,13 @@ def make_criterion(name: str, *, threshold: float = 1.0, noise: float | None = N
 
 
 def allowed_failures(threshold: float, p: int) -> int:
-    """Largest number of failing patterns with success fraction (p - k) / p >= threshold."""
-    needed = math.ceil(threshold * p - 1e-9)
-    return p - max(needed, 0)
+    """Largest number of failing patterns with success fraction (p - k) / p >= threshold.
+
+    At least one pattern must succeed (threshold > 0); the relative slack absorbs rounding in
+    threshold * p (0.9 * 10 = 9.000000000000002 needs 9 successes, not 10).
+    """
+    needed = math.ceil(threshold * p * (1 - 1e-12))
+    return p - max(needed, 1)
 
 
 def cue_flips(noise: float, n: int) -> int:

@@ -125,6 +125,7 @@ class GainArithmetic:
 
     gain: np.ndarray
     rtol: float
+    shiftable: bool = False  # g(m + s) = e^(beta s) g(m): lookups may be shifted (exp only)
 
     @property
     def exact(self) -> bool:
@@ -136,7 +137,7 @@ def gain_arithmetic(model: BinaryDAM, n: int, p: int) -> GainArithmetic:
     gain = model.gain_table(n)
     if gain.dtype == np.int64 and p * int(np.abs(gain).max()) < INT64_SAFE:
         return GainArithmetic(gain, 0.0)
-    return GainArithmetic(gain.astype(np.float64), RTOL_FLOAT)
+    return GainArithmetic(gain.astype(np.float64), RTOL_FLOAT, shiftable=model.name == "exp")
 
 
 @dataclass(frozen=True)

@@ -173,7 +173,8 @@ class DynamicsChecker(_PrefixCache):
         sweeps = np.zeros(p, dtype=np.int64)
         converged = np.zeros(p, dtype=np.bool_)
         allowed = allowed_failures(self.criterion.threshold, p)
-        args = (self.x, self.xt, p, self.arith.gain, self.arith.rtol, self.n_flip, self.target,
+        args = (self.x, self.xt, p, self.arith.gain, self.arith.rtol, self.arith.shiftable,
+                self.n_flip, self.target,
                 self.criterion.max_sweeps, self.seed, allowed)
         outputs = (final, sweeps, converged)
         groups = _parallel_groups(2 * p * p * self.n)

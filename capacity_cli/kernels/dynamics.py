@@ -4,7 +4,10 @@ Unit i compares the energy with y_i flipped: with s_mu = xi_mu,i y_i and g(m) = 
 
     dE_i = sum_mu [F(m_mu) - F(m_mu - 2 s_mu)] = sum_mu (s_mu > 0 ? g(m_mu) : -g(m_mu + 2)),
 
-O(P) per unit from the overlaps m_mu = xi_mu . y; a flip updates them in O(P). The unit flips only
+O(P) per unit from the overlaps m_mu = xi_mu . y; a flip updates them in O(P). Tables that are
+*shiftable* (the exp energy: g(m + s) = e^(beta s) g(m)) are read at m + s with s = N - max_mu m_mu,
+which scales every term by the same positive factor: decisions are unchanged, and the terms near the
+largest overlap never underflow however far the state is from every pattern. The unit flips only
 when dE_i < 0 strictly (exact ties keep the state; float tables treat |dE| <= rtol sum|terms| as a
 tie). Randomness (cue bits, sweep order) comes from a splitmix64 stream seeded by (seed, pattern
 index), so results do not depend on the thread count or on P.
@@ -72,9 +75,10 @@ def shuffle_inplace(order: np.ndarray, state: np.ndarray) -> None:
 
 
 @njit(**SERIAL)
-def relax(y, xt, p, n, gain, rtol, state, max_sweeps):
+def relax(y, xt, p, n, gain, rtol, shiftable, state, max_sweeps):
     """Run asynchronous sweeps in random order from y (modified in place) until a sweep flips
-    nothing or ``max_sweeps`` sweeps ran. ``xt`` is the (N, >= p) transposed pattern matrix.
+    nothing or ``max_sweeps`` sweeps ran. ``xt`` is the (N, >= p) transposed pattern matrix;
+    ``shiftable`` allows the lookup shift described in the module docstring.
 
     Returns (overlaps m_mu for mu < p, sweeps run, converged).
     """
@@ -86,6 +90,7 @@ def relax(y, xt, p, n, gain, rtol, state, max_sweeps):
             m[mu] += col[mu] * yi
     order = np.arange(n)
     zero = gain[0] * 0
+    shift = n - m.max() if shiftable else 0
     for sweep in range(max_sweeps):
         shuffle_inplace(order, state)
         flips = 0
@@ -96,7 +101,7 @@ def relax(y, xt, p, n, gain, rtol, state, max_sweeps):
             de = zero
             scale = zero
             for mu in range(p):
-                mm = m[mu] + n
+                mm = m[mu] + n + shift
                 if col[mu] * yi > 0:
                     term = gain[mm]
                 else:
@@ -107,6 +112,8 @@ def relax(y, xt, p, n, gain, rtol, state, max_sweeps):
                 y[i] = -yi
                 for mu in range(p):
                     m[mu] -= 2 * col[mu] * yi
+                if shiftable:
+                    shift = n - m.max()
                 flips += 1
         if flips == 0:
             return m, sweep + 1, True
@@ -114,7 +121,7 @@ def relax(y, xt, p, n, gain, rtol, state, max_sweeps):
 
 
 @njit(**SERIAL)
-def relax_rows(first, step, x, xt, p, gain, rtol, n_flip, target_overlap, max_sweeps, seed,
+def relax_rows(first, step, x, xt, p, gain, rtol, shiftable, n_flip, target_overlap, max_sweeps, seed,
                allowed_failures, failures, final_overlap, sweeps, converged):
     """Relax patterns first, first + step, ... < p from their cues (see :func:`relax_prefix`);
     adds this group's failures to ``failures[first]`` and stops once all groups' failures exceed
@@ -126,7 +133,7 @@ def relax_rows(first, step, x, xt, p, gain, rtol, n_flip, target_overlap, max_sw
         state = stream_state(seed, nu)
         y = x[nu].astype(np.int64)
         flip_distinct(y, n_flip, state)
-        m, used, done = relax(y, xt, p, n, gain, rtol, state, max_sweeps)
+        m, used, done = relax(y, xt, p, n, gain, rtol, shiftable, state, max_sweeps)
         final_overlap[nu] = m[nu]
         sweeps[nu] = used
         converged[nu] = done
@@ -135,7 +142,7 @@ def relax_rows(first, step, x, xt, p, gain, rtol, n_flip, target_overlap, max_sw
 
 
 @njit(**PARALLEL)
-def relax_prefix(x, xt, p, gain, rtol, n_flip, target_overlap, max_sweeps, seed,
+def relax_prefix(x, xt, p, gain, rtol, shiftable, n_flip, target_overlap, max_sweeps, seed,
                  allowed_failures, groups, final_overlap, sweeps, converged):
     """Relax every pattern nu < p from a cue with ``n_flip`` random flips; a pattern succeeds when
     its final overlap with xi_nu is >= ``target_overlap`` (= n: exact retrieval).
@@ -146,6 +153,6 @@ def relax_prefix(x, xt, p, gain, rtol, n_flip, target_overlap, max_sweeps, seed,
     """
     failures = np.zeros(groups, dtype=np.int64)
     for j in prange(groups):
-        relax_rows(j, groups, x, xt, p, gain, rtol, n_flip, target_overlap, max_sweeps, seed,
+        relax_rows(j, groups, x, xt, p, gain, rtol, shiftable, n_flip, target_overlap, max_sweeps, seed,
                    allowed_failures, failures, final_overlap, sweeps, converged)
     return failures.sum()
