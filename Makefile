@@ -6,12 +6,13 @@ BIN := $(VENV)/bin
 PROFILE ?= quick
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint bench reproduce clean help
+.PHONY: install test lint bench reproduce reproduce-structured clean help
 
 help:
 	@echo "make test        install (.venv) and run the test suite"
 	@echo "make reproduce   run the batch in results/config-$(PROFILE).csv and draw the figures"
 	@echo "                 (PROFILE=quick, about 15 min; PROFILE=full for larger N)"
+	@echo "make reproduce-structured   capacity against separation and feature correlation"
 	@echo "make bench       numba kernels against numpy baselines"
 	@echo "make lint        ruff"
 
@@ -34,6 +35,9 @@ bench: $(STAMP)
 
 reproduce: $(STAMP)
 	$(BIN)/python -m capacity_cli.reproduce --profile $(PROFILE) --results results
+
+reproduce-structured: $(STAMP)
+	$(BIN)/python -m capacity_cli.reproduce --profile structured --results results
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

@@ -76,21 +76,37 @@ def main(ctx: click.Context, debug: bool) -> None:
 
 
 @main.command()
-@click.option("--n", "n", type=click.IntRange(min=2), required=True, help="Units per pattern (N).")
-@click.option("--p", "p", type=click.IntRange(min=1), required=True, help="Number of patterns (P).")
+@click.option("--n", "n", type=click.IntRange(min=2), default=None, help="Units per pattern (N).")
+@click.option("--p", "p", type=click.IntRange(min=1), default=None,
+              help="Number of patterns (P); with --dataset, the first P (default: all).")
+@click.option("--dataset", type=click.Choice(["digits"]), default=None,
+              help="Write a real set instead: digits = scikit-learn's 8x8 digits binarised (N=64; "
+                   "needs pip install 'hopcap[digits]').")
 @generator_options
 @seed_option
 @click.option("-o", "--output", type=click.Path(dir_okay=False), required=True,
               help="Output .npz (patterns + parameters + achieved statistics) or .npy (patterns only).")
-def gen(n, p, bias, correlation, min_distance, max_tries, seed, output):
+def gen(n, p, dataset, bias, correlation, min_distance, max_tries, seed, output):
     """Generate P binary patterns of length N and report what they achieved.
 
     Each unit is +1 with probability --bias; unit i copies unit i-1 with probability --correlation;
     with --min-distance d every pair of patterns differs in at least d units. Requests that no set
     can meet (Plotkin/Hamming bounds) fail at once.
     """
-    from .datasets import PatternSpec, generate_patterns, pattern_stats, save_patterns
+    from .datasets import PatternSpec, dataset_patterns, generate_patterns, pattern_stats, save_patterns
 
+    if dataset:
+        x = dataset_patterns(dataset)[:p]
+        stats = pattern_stats(x)
+        save_patterns(output, x, dataset=dataset, hopcap_version=__version__,
+                      achieved_bias=stats.bias, achieved_correlation=stats.mean_abs_correlation,
+                      achieved_min_distance=stats.min_distance,
+                      achieved_mean_distance=stats.mean_distance)
+        click.echo(f"wrote {output}: {dataset}, P={x.shape[0]} N={x.shape[1]}")
+        _echo_stats(stats)
+        return
+    if n is None or p is None:
+        raise click.UsageError("gen needs --n and --p (or --dataset)")
     if len(correlation) != 1 or len(min_distance) != 1:
         raise click.UsageError("gen takes one --correlation and one --min-distance value")
     spec = PatternSpec(n, bias=bias, correlation=correlation[0], min_distance=min_distance[0],
@@ -160,6 +176,11 @@ def info(path):
 @generator_options
 @click.option("--patterns", "patterns_path", type=click.Path(dir_okay=False), default=None,
               help="Measure this ordered set (.npy/.npz, +-1 or 0/1) instead of generated ones.")
+@click.option("--dataset", type=click.Choice(["digits"]), default=None,
+              help="Measure a real set (digits: N=64, needs pip install 'hopcap[digits]').")
+@click.option("--shuffle/--no-shuffle", default=None,
+              help="Given sets: each trial takes its own random order  [default: on for --dataset, "
+                   "off for --patterns]")
 @seed_option
 @threads_option
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
@@ -167,7 +188,7 @@ def info(path):
 @click.option("--progress/--no-progress", default=True, help="Show a progress bar.")
 def measure(model, degree, beta, criterion, noise, min_overlap, threshold, max_sweeps, sizes, trials,
             p_cap, search, set_size, max_degree, bias, correlation, min_distance, max_tries,
-            patterns_path, seed, threads, output, progress):
+            patterns_path, dataset, shuffle, seed, threads, output, progress):
     """Largest number of patterns P a model stores, by binary search over P, over many trials.
 
     Capacity of one trial is the largest prefix P of its pattern sequence that is stored (at least
@@ -176,7 +197,7 @@ def measure(model, degree, beta, criterion, noise, min_overlap, threshold, max_s
     the matching theory value, and writes tidy CSV with -o.
     """
     from .criteria import make_criterion
-    from .datasets import PatternSpec, load_patterns
+    from .datasets import PatternSpec, dataset_patterns, load_patterns
     from .measure import MeasureConfig, run_measurements, summarize_rows
     from .models import BinaryDAM
     from .results import read_results
@@ -189,11 +210,15 @@ def measure(model, degree, beta, criterion, noise, min_overlap, threshold, max_s
         models = models[:1]  # the degree is what is searched
     common = dict(seed=seed, p_cap=p_cap, search=search, set_size=set_size, max_degree=max_degree)
     configs = []
-    if patterns_path:
-        x = load_patterns(patterns_path)
+    if patterns_path and dataset:
+        raise click.UsageError("give --patterns or --dataset, not both")
+    if patterns_path or dataset:
+        x = load_patterns(patterns_path) if patterns_path else dataset_patterns(dataset)
+        order = bool(dataset) if shuffle is None else shuffle
         for m in models:
-            configs.append(MeasureConfig(m, crit, patterns=x, patterns_label=patterns_path,
-                                         trials=trials or 1, **common))
+            configs.append(MeasureConfig(m, crit, patterns=x, patterns_label=patterns_path or dataset,
+                                         shuffle=order, trials=trials or (20 if order else 1),
+                                         **common))
     else:
         for m in models:
             for n in sizes or default_sizes(m.name, m.degree):
@@ -216,7 +241,7 @@ def _echo_summaries(summaries) -> None:
 
     degree = summaries and summaries[0].config.search == "degree"
     quantity = "min degree" if degree else "mean P_max"
-    click.echo(f"{'configuration':<34} {'N':>6} {'trials':>6} {quantity:>11} {'std':>8} "
+    click.echo(f"{'configuration':<40} {'N':>6} {'trials':>6} {quantity:>11} {'std':>8} "
                f"{'95% interval':>19}  theory")
     for s in summaries:
         c, st = s.config, s.summary
@@ -225,11 +250,17 @@ def _echo_summaries(summaries) -> None:
         what = f"{c.model.name if degree else c.model.label}, {c.criterion.name}"
         if degree:
             what += f", P={c.set_size or len(c.patterns)}"
+        if c.spec is not None and c.spec.correlation:
+            what += f", c={c.spec.correlation:g}"
+        if c.spec is not None and c.spec.min_distance:
+            what += f", d>={c.spec.min_distance}"
+        if c.patterns is not None:
+            what += f", {c.patterns_label}"
         interval = f"[{st.ci_low:.1f}, {st.ci_high:.1f}]" if st.trials > 1 else "-"
         capped = f"  ({s.capped} capped)" if s.capped else ""
         if s.missing:
             capped += f"  ({s.missing} not stored by any degree <= {c.max_degree})"
-        click.echo(f"{what:<34} {c.n:>6} {st.trials:>6} {st.mean:>11.1f} {st.std:>8.1f} "
+        click.echo(f"{what:<40} {c.n:>6} {st.trials:>6} {st.mean:>11.1f} {st.std:>8.1f} "
                    f"{interval:>19}  {theory}{capped}")
 
 

@@ -280,3 +280,25 @@ def save_patterns(path: str | os.PathLike, x: np.ndarray, **metadata) -> None:
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+#: Real pattern sets that ship inside PyPI packages (never downloaded at run time).
+DATASETS = {
+    "digits": "scikit-learn's 8x8 handwritten digits (P=1797, N=64), pixel > 8 of 16 -> +1",
+}
+
+
+def dataset_patterns(name: str) -> np.ndarray:
+    """A real binary pattern set from ``DATASETS``, in the order its package stores it.
+
+    ``digits`` needs the optional extra: ``pip install 'hopcap[digits]'`` (scikit-learn).
+    """
+    if name not in DATASETS:
+        raise HopcapError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}")
+    try:
+        from sklearn.datasets import load_digits
+    except ImportError as err:
+        raise HopcapError("the digits dataset needs scikit-learn: pip install 'hopcap[digits]'") \
+            from err
+    pixels = load_digits().data
+    return np.where(pixels > 8, 1, -1).astype(np.int8)

@@ -47,6 +47,7 @@ class MeasureConfig:
     spec: PatternSpec | None = None
     patterns: np.ndarray | None = field(default=None, compare=False, repr=False)
     patterns_label: str = ""
+    shuffle: bool = False  # given sets: each trial uses its own random order of the patterns
     trials: int = 20
     seed: int = 0
     p_cap: int = DEFAULT_P_CAP
@@ -95,6 +96,7 @@ class MeasureConfig:
             "correlation": spec.correlation if spec else None,
             "min_distance": spec.min_distance if spec else None,
             "patterns": self.patterns_label or None,
+            "shuffle": self.shuffle if self.patterns is not None else None,
             "seed": self.seed,
             "p_cap": self.p_cap if self.search == "p" else None,
             "search": self.search,
@@ -126,6 +128,8 @@ def run_trial(config: MeasureConfig, trial: int) -> TrialResult:
         source: Callable[[int], np.ndarray] = stream.take
     else:
         fixed = config.patterns
+        if config.shuffle:
+            fixed = fixed[np.random.default_rng(trial_entropy(config.seed, trial)).permutation(len(fixed))]
 
         def source(p: int) -> np.ndarray:
             return fixed[:p]

@@ -83,9 +83,10 @@ def plot_capacity(df: pd.DataFrame, output: str | os.PathLike, title: str | None
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     for ax, family in zip(axes[0], families, strict=True):
         mine = [(k, s) for k, s in groups if ("exp" if k["model"] == "exp" else "power") == family]
+        drawn: set[str] = set()
         for index, (key, sub) in enumerate(mine):
             color = colors[index % len(colors)]
-            _draw_group(ax, key, sub, family, color)
+            _draw_group(ax, key, sub, family, color, drawn)
         ax.set_xlabel("N (units)")
         ax.set_ylabel("P_max (largest stored P)")
         if family == "power":
@@ -106,7 +107,8 @@ def plot_capacity(df: pd.DataFrame, output: str | os.PathLike, title: str | None
     return paths
 
 
-def _draw_group(ax, key: dict, sub: pd.DataFrame, family: str, color: str) -> None:
+def _draw_group(ax, key: dict, sub: pd.DataFrame, family: str, color: str, drawn: set[str]) -> None:
+    """Means with 95% intervals, the fitted line, and the theory laws not yet in ``drawn``."""
     sizes = np.sort(sub["n"].unique())
     stats = [summarize(sub.loc[sub["n"] == s, "p_max"]) for s in sizes]
     means = np.array([s.mean for s in stats])
@@ -129,4 +131,71 @@ def _draw_group(ax, key: dict, sub: pd.DataFrame, family: str, color: str) -> No
         laws = []
     grid = np.linspace(sizes.min(), sizes.max(), 100)
     for law, style in zip(laws[:2], ("--", ":"), strict=False):
-        ax.plot(grid, law(grid), style, color=color, lw=1, label=f"theory {law.label}")
+        if law.label not in drawn:
+            drawn.add(law.label)
+            ax.plot(grid, law(grid), style, color=color, lw=1, label=f"theory {law.label}")
+
+
+def plot_structure(df: pd.DataFrame, output: str | os.PathLike, title: str | None = None) -> list[Path]:
+    """Two panels: mean P_max against the requested minimum distance (one colour per degree, one
+    line style per correlation; hollow markers where the generator capped the set), and mean P_max
+    against the correlation at the smallest separation. Sizes without a separation sweep and given
+    sets are left to the summary table. Writes .png and .pdf."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    gen = df[df["patterns"].isna()] if "patterns" in df.columns else df
+    swept = gen.groupby("n")["min_distance"].nunique()
+    gen = gen[gen["n"].isin(swept[swept > 1].index)]  # sizes with a separation sweep
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12.8, 4.8))
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    styles = ["-", "--", ":", "-."]
+    degrees = sorted(gen["degree"].dropna().unique())
+    correlations = sorted(gen["correlation"].unique())
+    sizes = sorted(gen["n"].unique())
+    for di, degree in enumerate(degrees):
+        color = colors[di % len(colors)]
+        for ci, c in enumerate(correlations):
+            for n in sizes:
+                sub = gen[(gen["degree"] == degree) & (gen["correlation"] == c) & (gen["n"] == n)]
+                if sub.empty:
+                    continue
+                d, mean, capped = _means_by(sub, "min_distance")
+                label = f"a={int(degree)}, c={c:g}" + (f", N={int(n)}" if len(sizes) > 1 else "")
+                left.plot(d, mean, styles[ci % len(styles)], color=color, label=label)
+                left.scatter(d[~capped], mean[~capped], color=color, s=14)
+                left.scatter(d[capped], mean[capped], facecolors="none", edgecolors=color, s=30)
+        base = gen[(gen["degree"] == degree) & (gen["min_distance"] == gen["min_distance"].min())]
+        for n in sizes:
+            sub = base[base["n"] == n]
+            if not sub.empty:
+                c, mean, _ = _means_by(sub, "correlation")
+                right.plot(c, mean, "o-", color=color,
+                           label=f"a={int(degree)}" + (f", N={int(n)}" if len(sizes) > 1 else ""))
+    left.set_xlabel("requested minimum pairwise Hamming distance d")
+    left.set_ylabel("mean P_max (hollow: generator capped)")
+    right.set_xlabel("feature correlation c (Markov chain)")
+    right.set_ylabel(f"mean P_max at d = {int(gen['min_distance'].min())}")
+    for ax in (left, right):
+        ax.set_yscale("log", base=2)
+        ax.grid(True, which="both", alpha=0.25)
+        ax.legend(fontsize=7)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    output = Path(output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    paths = [output.with_suffix(".png"), output.with_suffix(".pdf")]
+    for path in paths:
+        fig.savefig(path, dpi=150)
+    plt.close(fig)
+    return paths
+
+
+def _means_by(sub: pd.DataFrame, column: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per value of ``column``: the value, mean P_max, and whether any trial was capped."""
+    grouped = sub.groupby(column).agg(mean=("p_max", "mean"), capped=("capped", "any"))
+    return grouped.index.to_numpy(dtype=float), grouped["mean"].to_numpy(), \
+        grouped["capped"].to_numpy(dtype=bool)

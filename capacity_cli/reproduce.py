@@ -21,13 +21,14 @@ from pathlib import Path
 import pandas as pd
 
 from .criteria import make_criterion
-from .datasets import PatternSpec
+from .datasets import PatternSpec, dataset_patterns
 from .errors import HopcapError
 from .fit import fit_law
 from .measure import MeasureConfig, run_measurements
 from .models import BinaryDAM
-from .plotting import configuration_groups, group_label, plot_capacity
+from .plotting import configuration_groups, group_label, plot_capacity, plot_structure
 from .results import read_results
+from .stats import summarize
 from .theory import expected_loglog_slope, mutual_information_rate
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
@@ -37,7 +38,10 @@ STUDY_TITLES = {
     "hebbian": "Hebbian network: 0.138 N under overlap, N/(4 ln N) under stable",
     "poly": "Polynomial energies: P_max ~ N^(a-1) (KH2016)",
     "exp": "Exponential energy: log2 P_max linear in N (Demircigil et al. 2017)",
+    "structured": "Capacity against separation and feature correlation (cf. Bielmeier & Friedland)",
 }
+#: Studies drawn against separation / correlation instead of N.
+STRUCTURE_STUDIES = ("structured",)
 
 
 def _blank(v) -> bool:
@@ -56,8 +60,16 @@ def read_batch(path: str | Path) -> pd.DataFrame:
     return table
 
 
+def _values(row: dict, column: str, kind: type, default):
+    """A space-separated list column of a batch row (absent or blank: [default])."""
+    text = row.get(column, "")
+    return [kind(v) for v in str(text).split()] if not _blank(text) else [default]
+
+
 def batch_configs(table: pd.DataFrame, seed: int = 0) -> list[tuple[str, MeasureConfig]]:
-    """(study, configuration) for every size of every row of a batch table."""
+    """(study, configuration) for every size, correlation and separation of every row of a batch
+    table (optional columns ``correlation`` and ``min_distance`` take space-separated lists;
+    ``dataset`` measures a real set in a fresh random order per trial instead)."""
     out = []
     for row in table.to_dict("records"):
         model = BinaryDAM(row["model"],
@@ -68,9 +80,19 @@ def batch_configs(table: pd.DataFrame, seed: int = 0) -> list[tuple[str, Measure
             threshold=1.0 if _blank(row["threshold"]) else float(row["threshold"]),
             noise=None if _blank(row["noise"]) else float(row["noise"]),
             min_overlap=0.95 if _blank(row["min_overlap"]) else float(row["min_overlap"]))
+        trials = int(row["trials"])
+        if not _blank(row.get("dataset", "")):
+            out.append((row["study"], MeasureConfig(
+                model, criterion, patterns=dataset_patterns(row["dataset"]),
+                patterns_label=row["dataset"], shuffle=True, trials=trials, seed=seed)))
+            continue
         for n in str(row["sizes"]).split():
-            out.append((row["study"], MeasureConfig(model, criterion, spec=PatternSpec(int(n)),
-                                                    trials=int(row["trials"]), seed=seed)))
+            for c in _values(row, "correlation", float, 0.0):
+                for d in _values(row, "min_distance", int, 0):
+                    spec = PatternSpec(int(n), correlation=c, min_distance=d,
+                                       bias=_values(row, "bias", float, 0.5)[0])
+                    out.append((row["study"], MeasureConfig(model, criterion, spec=spec,
+                                                            trials=trials, seed=seed)))
     return out
 
 
@@ -121,13 +143,46 @@ def summarize_study(study: str, df: pd.DataFrame) -> list[LawRow]:
     return rows
 
 
+def summarize_structure(study: str, df: pd.DataFrame) -> list[LawRow]:
+    """Growth of log2 P_max per unit of requested minimum distance, per model, N and correlation
+    (fitted over the separations whose trials were not capped by the generator)."""
+    rows = []
+    generated = df[df["patterns"].isna()] if "patterns" in df.columns else df
+    swept = generated.groupby("n")["min_distance"].transform("nunique") > 1
+    for values, sub in generated[~swept].groupby(["model", "degree", "n", "bias"]):
+        rows.append(_mean_row(study, f"{values[0]} a={int(values[1])}, N={int(values[2])}, i.i.d. "
+                                     f"bias {values[3]:g}", sub))
+    if "patterns" in df.columns:
+        for values, sub in df[df["patterns"].notna()].groupby(["model", "degree", "patterns"]):
+            rows.append(_mean_row(study, f"{values[0]} a={int(values[1])}, {values[2]} "
+                                         f"(N={int(sub['n'].iloc[0])})", sub))
+    keys = ["model", "degree", "n", "correlation"]
+    for values, sub in generated[swept].groupby(keys, dropna=False):
+        key = dict(zip(keys, values, strict=True))
+        free = sub[~sub["capped"].astype(bool)]
+        f = fit_law(free["min_distance"], free["p_max"], "exp2")
+        if f is None:
+            continue
+        label = f"{key['model']} a={int(key['degree'])}, N={int(key['n'])}, c={key['correlation']:g}"
+        rows.append(LawRow(study, label, "d log2 P / d d_min", f.slope, f.ci_low, f.ci_high,
+                           float("nan"), f"d={f.n_min}-{f.n_max}", f.trials))
+    return rows
+
+
+def _mean_row(study: str, label: str, sub: pd.DataFrame) -> LawRow:
+    s = summarize(sub["p_max"])
+    return LawRow(study, label, "mean P_max", s.mean, s.ci_low, s.ci_high, float("nan"),
+                  str(int(sub["n"].iloc[0])), s.trials)
+
+
 def summary_markdown(rows: list[LawRow]) -> str:
     """The summary as a Markdown table."""
     lines = ["| configuration | quantity | measured | 95% interval | theory | N | trials |",
              "|---|---|---|---|---|---|---|"]
     for r in rows:
+        theory = "-" if math.isnan(r.theory) else f"{r.theory:.3f}"
         lines.append(f"| {r.configuration} | {r.quantity} | {r.measured:.3f} | "
-                     f"[{r.ci_low:.3f}, {r.ci_high:.3f}] | {r.theory:.3f} | {r.n_range} | {r.trials} |")
+                     f"[{r.ci_low:.3f}, {r.ci_high:.3f}] | {theory} | {r.n_range} | {r.trials} |")
     return "\n".join(lines) + "\n"
 
 
@@ -148,8 +203,12 @@ def run_batch(profile: str = "quick", results: str | Path = "results", seed: int
         run_measurements(configs, output=str(csv), threads=threads, progress=progress)
         print(f"{study}: measured in {time.perf_counter() - start:.0f} s -> {csv}", flush=True)
         df = read_results(csv)
-        plot_capacity(df, out_dir / study, title=STUDY_TITLES.get(study))
-        summary.extend(summarize_study(study, df))
+        if study in STRUCTURE_STUDIES:
+            plot_structure(df, out_dir / study, title=STUDY_TITLES.get(study))
+            summary.extend(summarize_structure(study, df))
+        else:
+            plot_capacity(df, out_dir / study, title=STUDY_TITLES.get(study))
+            summary.extend(summarize_study(study, df))
     frame = pd.DataFrame([r.__dict__ for r in summary])
     frame.to_csv(out_dir / "summary.csv", index=False, float_format="%.5g")
     (out_dir / "summary.md").write_text(summary_markdown(summary))

@@ -16,7 +16,7 @@ from .errors import HopcapError
 
 CONFIG_COLUMNS = [
     "model", "degree", "beta", "n", "criterion", "noise", "min_overlap", "threshold", "max_sweeps",
-    "bias", "correlation", "min_distance", "patterns", "seed", "p_cap", "search", "set_size",
+    "bias", "correlation", "min_distance", "patterns", "shuffle", "seed", "p_cap", "search", "set_size",
 ]
 RESULT_COLUMNS = [
     "trial", "p_max", "capped", "min_degree", "checks", "achieved_min_distance", "achieved_correlation",

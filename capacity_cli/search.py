@@ -21,7 +21,7 @@ import numpy as np
 from .criteria import Criterion, Stable, allowed_failures, cue_flips, target_overlap
 from .kernels.bits import pack_rows
 from .kernels.dynamics import relax_prefix, relax_rows
-from .kernels.stability import extend_rows, extend_stability
+from .kernels.stability import INT32_LIMIT, extend_rows, extend_stability
 from .models import BinaryDAM, gain_arithmetic, stability_tables
 
 #: Below this many multiply-adds a check runs serially: waking the thread pool (and, on a busy
@@ -102,20 +102,36 @@ class _PrefixCache:
 
 
 class StabilityChecker(_PrefixCache):
-    """is_stored(P) for the ``stable`` criterion, reusing sums of the last stored prefix."""
+    """is_stored(P) for the ``stable`` criterion, reusing sums of the last stored prefix.
+
+    Integer energies start with int32 accumulators (exact while every row bound S_nu < 2^31, with
+    an int64 recomputation of any row beyond). Bounds grow about linearly in P, so once the stored
+    prefix predicts S_nu >= 2^31 for the next one, the checker switches to int64 accumulators for
+    good (one recomputation from scratch: wrapped int32 sums cannot be widened).
+    """
 
     def __init__(self, model: BinaryDAM, criterion: Stable, source: PatternSource, n: int,
                  p_limit: int):
         super().__init__(source)
         self.model, self.criterion, self.n = model, criterion, n
         self.tables = stability_tables(model, n, max(p_limit, 1))
+        self.c_acc = self.tables.c_acc
+        self._reset()
+
+    def _reset(self) -> None:
+        n, wide = self.n, self.tables.c_sum.dtype
         self.lo = 0
-        dt, wide = self.tables.acc_dtype, self.tables.c_sum.dtype
-        self.acc = np.zeros((0, n), dtype=dt)
+        self.acc = np.zeros((0, n), dtype=self.c_acc.dtype)
         self.tot = np.zeros(0, dtype=wide)
         self.diff = np.zeros(0, dtype=wide)
         self.bound = np.zeros(0, dtype=self.tables.c_bound.dtype)
         self.stable = np.zeros(0, dtype=np.bool_)
+
+    def _widen_if_needed(self, p: int) -> None:
+        if self.c_acc.dtype == np.int32 and self.lo > 0 and \
+                float(self.bound.max()) * p / self.lo >= INT32_LIMIT:
+            self.c_acc = self.tables.c_sum  # exact int64 table
+            self._reset()
 
     def refresh(self) -> None:
         self.packed = pack_rows(self.x)
@@ -124,16 +140,16 @@ class StabilityChecker(_PrefixCache):
     def __call__(self, p: int) -> bool:
         self.ensure(p)
         if p <= self.lo:  # never happens inside largest_storable; recompute from scratch
-            self.lo = 0
-            self.acc = self.acc[:0]
+            self._reset()
+        self._widen_if_needed(p)
         t, n = self.tables, self.n
-        acc = np.empty((p, n), dtype=t.acc_dtype)
+        acc = np.empty((p, n), dtype=self.c_acc.dtype)
         tot = np.empty(p, dtype=t.c_sum.dtype)
         diff = np.empty(p, dtype=t.c_sum.dtype)
         bound = np.empty(p, dtype=t.c_bound.dtype)
         stable = np.zeros(p, dtype=np.bool_)
         allowed = allowed_failures(self.criterion.threshold, p)
-        args = (self.packed, self.sel, n, t.c_acc, t.c_sum, t.c_diff, t.c_bound, t.rtol, self.lo, p,
+        args = (self.packed, self.sel, n, self.c_acc, t.c_sum, t.c_diff, t.c_bound, t.rtol, self.lo, p,
                 self.acc, self.tot, self.diff, self.bound, allowed)
         outputs = (acc, tot, diff, bound, stable)
         groups = _parallel_groups((p - self.lo) * (p + self.lo) * n)

@@ -969,3 +969,24 @@ def test_exp_n1000_no_overflow_and_stable(beta):
     # from the patterns themselves nothing moves
     _, final, sweeps, converged = _relax_prefix_kernel(model, x, 5, 0, n, 5, 1)
     assert final.tolist() == [n] * 5 and sweeps.tolist() == [1] * 5 and converged.all()
+
+
+def test_checker_widens_to_int64_and_stays_exact():
+    """poly 5 at N = 120: the self term alone makes S_nu > 2^31, so the first check runs int32 with
+    the per-row int64 redo, and the next one predicts overflow and switches to int64 accumulators
+    (a recomputation from scratch). Every decision must still equal the naive twin's."""
+    from capacity_cli.criteria import Stable
+
+    model = BinaryDAM("poly", degree=5)
+    rng = np.random.default_rng(31)
+    x = rng.choice(PM1, size=(12, 120))
+    x[7] = x[3]  # a duplicate
+    x[9] = x[2]
+    x[9, :3] *= -1  # a near neighbour
+    checker = StabilityChecker(model, Stable(threshold=1e-9), lambda p: x[:p], 120, 12)
+    dtypes = []
+    for p in (3, 6, 12):
+        assert checker(p)
+        dtypes.append(checker.acc.dtype)
+        np.testing.assert_array_equal(checker.stable, naive.stable_mask(model, x[:p]))
+    assert dtypes[0] == np.int32 and dtypes[-1] == np.int64

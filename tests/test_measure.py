@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -98,3 +99,60 @@ def test_poly3_slope_at_small_n():
     with_log = fit_law(n, p, "power_ln")
     assert 1.3 <= plain.slope <= 1.75
     assert 1.6 <= with_log.slope <= 2.1
+
+
+def test_degree_search_hand_made():
+    """a = (1,1,1,1), b = a with the last unit flipped, c = a with the third unit flipped.
+
+    {a, b}: the differing unit is an exact tie for every degree (F(4) - F(2) from the pattern itself,
+    F(2) - F(4) from its neighbour), every other flip gains > 0: stored at degree 2.
+    {a, b, c}: at y = b, flipping the last unit adds F(0) - F(2) = -2^a < 0 from c (b . c = 0):
+    unstable for every degree, so no degree up to the limit stores the set.
+    """
+    from capacity_cli.search import smallest_storing_degree
+
+    a, b, c = [1, 1, 1, 1], [1, 1, 1, -1], [1, 1, -1, 1]
+    pair = np.array([a, b], dtype=np.int8)
+    triple = np.array([a, b, c], dtype=np.int8)
+    assert smallest_storing_degree(pair, Stable()).degree == 2
+    assert smallest_storing_degree(triple, Stable(), max_degree=12).degree is None
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_degree_search_matches_naive(seed):
+    """Smallest storing degree vs the naive twin's stable_mask tried degree by degree."""
+    import naive
+
+    from capacity_cli.search import smallest_storing_degree
+
+    rng = np.random.default_rng(seed)
+    n, p = int(rng.integers(8, 20)), int(rng.integers(3, 30))
+    x = rng.choice(np.array([-1, 1], dtype=np.int8), size=(p, n))
+    expected = next((a for a in range(2, 9)
+                     if naive.stable_mask(BinaryDAM("poly", degree=a), x).all()), None)
+    assert smallest_storing_degree(x, Stable(), max_degree=8).degree == expected
+
+
+TINY_STRUCTURED = """study,model,degree,beta,criterion,noise,min_overlap,threshold,sizes,trials,\
+correlation,min_distance,dataset,bias
+structured,poly,3,,stable,,,1.0,16,3,0 0.5,0 3 5,,
+structured,poly,3,,stable,,,1.0,64,2,,,,0.29
+structured,poly,3,,stable,,,1.0,,2,,,digits,
+"""
+
+
+def test_structured_batch_draws_and_summarises(tmp_path):
+    pytest.importorskip("sklearn")  # the digits extra; part of the test extra, so CI runs this
+    batch = tmp_path / "structured.csv"
+    batch.write_text(TINY_STRUCTURED)
+    summary = run_batch("structured", tmp_path, progress=False, batch=batch)
+    df = pd.read_csv(tmp_path / "structured" / "structured.csv")
+    assert len(df) == 2 * 3 * 3 + 2 + 2
+    generated = df[df["patterns"].isna() & (df["n"] == 16)]
+    separated = generated[generated["min_distance"] > 0]
+    assert (separated["achieved_min_distance"] >= separated["min_distance"]).all()
+    assert (tmp_path / "structured" / "structured.png").stat().st_size > 1000
+    quantities = {r.quantity for r in summary}
+    assert quantities == {"d log2 P / d d_min", "mean P_max"}
+    labels = " ".join(r.configuration for r in summary)
+    assert "digits" in labels and "i.i.d. bias 0.29" in labels
