@@ -135,7 +135,7 @@ def test_degree_search_matches_naive(seed):
 
 TINY_STRUCTURED = """study,model,degree,beta,criterion,noise,min_overlap,threshold,sizes,trials,\
 correlation,min_distance,dataset,bias
-structured,poly,3,,stable,,,1.0,16,3,0 0.5,0 3 5,,
+structured,poly,3,,stable,,,1.0,24,3,0 0.5,0 6 7,,
 structured,poly,3,,stable,,,1.0,64,2,,,,0.29
 structured,poly,3,,stable,,,1.0,,2,,,digits,
 """
@@ -148,7 +148,7 @@ def test_structured_batch_draws_and_summarises(tmp_path):
     summary = run_batch("structured", tmp_path, progress=False, batch=batch)
     df = pd.read_csv(tmp_path / "structured" / "structured.csv")
     assert len(df) == 2 * 3 * 3 + 2 + 2
-    generated = df[df["patterns"].isna() & (df["n"] == 16)]
+    generated = df[df["patterns"].isna() & (df["n"] == 24)]
     separated = generated[generated["min_distance"] > 0]
     assert (separated["achieved_min_distance"] >= separated["min_distance"]).all()
     assert (tmp_path / "structured" / "structured.png").stat().st_size > 1000
