@@ -10,8 +10,8 @@ STAMP := $(VENV)/.installed
 
 help:
 	@echo "make test        install (.venv) and run the test suite"
-	@echo "make reproduce   run the batch in results/config-$(PROFILE).csv and draw the figures"
-	@echo "                 (PROFILE=quick, about 15 min; PROFILE=full for larger N)"
+	@echo "make reproduce   run configs/$(PROFILE).csv and configs/structured.csv, draw every figure"
+	@echo "                 (PROFILE=quick: about 10 min on 2 cores; PROFILE=full: larger N, hours)"
 	@echo "make reproduce-structured   capacity against separation and feature correlation"
 	@echo "make bench       numba kernels against numpy baselines"
 	@echo "make lint        ruff"
@@ -35,6 +35,7 @@ bench: $(STAMP)
 
 reproduce: $(STAMP)
 	$(BIN)/python -m capacity_cli.reproduce --profile $(PROFILE) --results results
+	$(BIN)/python -m capacity_cli.reproduce --profile structured --results results
 
 reproduce-structured: $(STAMP)
 	$(BIN)/python -m capacity_cli.reproduce --profile structured --results results

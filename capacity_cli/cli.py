@@ -11,7 +11,16 @@ import sys
 import click
 
 from . import __version__
-from .options import CRITERIA, FLOATS, INTS, MODELS, generator_options, seed_option, threads_option
+from .options import (
+    CRITERIA,
+    FLOATS,
+    INTS,
+    MODELS,
+    dataset_option,
+    generator_options,
+    seed_option,
+    threads_option,
+)
 
 DEFAULT_SIZES = {
     ("hebbian", None): [100, 200, 400, 800],
@@ -79,9 +88,7 @@ def main(ctx: click.Context, debug: bool) -> None:
 @click.option("--n", "n", type=click.IntRange(min=2), default=None, help="Units per pattern (N).")
 @click.option("--p", "p", type=click.IntRange(min=1), default=None,
               help="Number of patterns (P); with --dataset, the first P (default: all).")
-@click.option("--dataset", type=click.Choice(["digits"]), default=None,
-              help="Write a real set instead: digits = scikit-learn's 8x8 digits binarised (N=64; "
-                   "needs pip install 'hopcap[digits]').")
+@dataset_option
 @generator_options
 @seed_option
 @click.option("-o", "--output", type=click.Path(dir_okay=False), required=True,
@@ -176,8 +183,7 @@ def info(path):
 @generator_options
 @click.option("--patterns", "patterns_path", type=click.Path(dir_okay=False), default=None,
               help="Measure this ordered set (.npy/.npz, +-1 or 0/1) instead of generated ones.")
-@click.option("--dataset", type=click.Choice(["digits"]), default=None,
-              help="Measure a real set (digits: N=64, needs pip install 'hopcap[digits]').")
+@dataset_option
 @click.option("--shuffle/--no-shuffle", default=None,
               help="Given sets: each trial takes its own random order  [default: on for --dataset, "
                    "off for --patterns]")

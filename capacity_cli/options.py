@@ -59,3 +59,9 @@ def generator_options(f):
     ]):
         f = option(f)
     return f
+
+
+def dataset_option(f):
+    return click.option("--dataset", type=click.Choice(["digits"]), default=None,
+                        help="A real set instead of generated ones: digits = scikit-learn's 8x8 digits "
+                             "binarised (N=64; needs pip install 'hopcap[digits]').")(f)

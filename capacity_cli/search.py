@@ -75,11 +75,18 @@ def largest_storable(is_stored: Callable[[int], bool], limit: int) -> SearchOutc
     return SearchOutcome(lo, False, checks)
 
 
-def _parallel_groups(work: int) -> int:
-    """Row groups for a check of about ``work`` multiply-adds: 1 (serial) when small or when numba
-    runs one thread, else one group per thread."""
+def _run_groups(parallel_kernel, row_kernel, args: tuple, outputs: tuple, work: int) -> int:
+    """Run a check of about ``work`` multiply-adds and return its failure count: serially through
+    ``row_kernel(0, 1, *args, failures, *outputs)`` when small or when numba runs one thread, else
+    through ``parallel_kernel(*args, groups, *outputs)`` with GROUPS_PER_THREAD strided row groups
+    per thread, handed out one at a time."""
     threads = numba.get_num_threads()
-    return GROUPS_PER_THREAD * threads if threads > 1 and work >= PARALLEL_MIN_WORK else 1
+    if threads > 1 and work >= PARALLEL_MIN_WORK:
+        with numba.parallel_chunksize(1):
+            return int(parallel_kernel(*args, GROUPS_PER_THREAD * threads, *outputs))
+    failures = np.zeros(1, dtype=np.int64)
+    row_kernel(0, 1, *args, failures, *outputs)
+    return int(failures[0])
 
 
 class _PrefixCache:
@@ -152,14 +159,8 @@ class StabilityChecker(_PrefixCache):
         args = (self.packed, self.sel, n, self.c_acc, t.c_sum, t.c_diff, t.c_bound, t.rtol, self.lo, p,
                 self.acc, self.tot, self.diff, self.bound, allowed)
         outputs = (acc, tot, diff, bound, stable)
-        groups = _parallel_groups((p - self.lo) * (p + self.lo) * n)
-        if groups > 1:
-            with numba.parallel_chunksize(1):
-                n_bad = extend_stability(*args, groups, *outputs)
-        else:
-            failures = np.zeros(1, dtype=np.int64)
-            extend_rows(0, 1, *args, failures, *outputs)
-            n_bad = failures[0]
+        n_bad = _run_groups(extend_stability, extend_rows, args, outputs,
+                            (p - self.lo) * (p + self.lo) * n)
         if n_bad > allowed:
             return False
         self.lo, self.acc, self.tot, self.diff, self.bound = p, acc, tot, diff, bound
@@ -193,14 +194,7 @@ class DynamicsChecker(_PrefixCache):
                 self.n_flip, self.target,
                 self.criterion.max_sweeps, self.seed, allowed)
         outputs = (final, sweeps, converged)
-        groups = _parallel_groups(2 * p * p * self.n)
-        if groups > 1:
-            with numba.parallel_chunksize(1):
-                n_bad = relax_prefix(*args, groups, *outputs)
-        else:
-            failures = np.zeros(1, dtype=np.int64)
-            relax_rows(0, 1, *args, failures, *outputs)
-            n_bad = failures[0]
+        n_bad = _run_groups(relax_prefix, relax_rows, args, outputs, 2 * p * p * self.n)
         self.final_overlap = final
         return n_bad <= allowed
 
