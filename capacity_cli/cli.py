@@ -171,7 +171,8 @@ def info(path):
 @click.option("--n", "sizes", type=INTS, default=None,
               help="N, one value or a list (16,32,64)  [default: sizes that run in seconds]")
 @click.option("--trials", type=int, default=None,
-              help="Independent trials per configuration  [default: 20, or 1 with --patterns]")
+              help="Independent trials per configuration  [default: 20; 1 for a given set without "
+                   "--shuffle]")
 @click.option("--p-max", "p_cap", type=int, default=100_000, help="Cap on P (reported as capped).")
 @click.option("--search", type=click.Choice(["p", "degree"]), default="p",
               help="p: largest storable P. degree: smallest degree a of poly/rectpoly that stores "
@@ -201,6 +202,14 @@ def measure(model, degree, beta, criterion, noise, min_overlap, threshold, max_s
     --threshold of its patterns succeed under --criterion); P is stored and P+1 is not, unless the
     cap is reached (column `capped`). Prints mean, standard deviation and 95% interval per N with
     the matching theory value, and writes tidy CSV with -o.
+
+    \b
+    Examples:
+      hopcap measure --model poly --degree 3
+      hopcap measure --model hebbian --criterion overlap --threshold 0.9 --n 200,400,800 -o h.csv
+      hopcap measure --model exp --criterion retrieve --noise 0.1 --n 12,16,20,24
+      hopcap measure --model poly --degree 2,3,4 --n 32 --min-distance 0,6,8 --correlation 0,0.5
+      hopcap measure --model poly --search degree --patterns set.npz
     """
     from .criteria import make_criterion
     from .datasets import PatternSpec, dataset_patterns, load_patterns
