@@ -202,7 +202,8 @@ def run_measurements(configs: list[MeasureConfig], output: str | None = None,
     buffer: list[dict] = []
     last_flush = time.monotonic()
     with thread_count(threads) as used, \
-            tqdm(total=len(pending), disable=not progress, unit="trial", leave=False) as bar:
+            tqdm(total=len(pending), disable=None if progress else True, unit="trial",
+                 leave=False) as bar:
         try:
             for config, trial in pending:
                 bar.set_description(f"{config.model.label} {config.criterion.name} N={config.n}")
