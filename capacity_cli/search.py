@@ -128,11 +128,13 @@ class StabilityChecker(_PrefixCache):
     def _reset(self) -> None:
         n, wide = self.n, self.tables.c_sum.dtype
         self.lo = 0
+        self._spare = np.zeros((0, n), dtype=self.c_acc.dtype)  # where the next check writes
         self.acc = np.zeros((0, n), dtype=self.c_acc.dtype)
         self.tot = np.zeros(0, dtype=wide)
         self.diff = np.zeros(0, dtype=wide)
         self.bound = np.zeros(0, dtype=self.tables.c_bound.dtype)
         self.stable = np.zeros(0, dtype=np.bool_)
+        self.margin = np.zeros(0, dtype=np.float64)
 
     def _widen_if_needed(self, p: int) -> None:
         if self.c_acc.dtype == np.int32 and self.lo > 0 and \
@@ -150,21 +152,29 @@ class StabilityChecker(_PrefixCache):
             self._reset()
         self._widen_if_needed(p)
         t, n = self.tables, self.n
-        acc = np.empty((p, n), dtype=self.c_acc.dtype)
+        if self._spare.shape[0] < p:  # grow geometrically: no fresh allocation on most checks
+            self._spare = np.empty((max(p, 3 * self._spare.shape[0] // 2), n), self.c_acc.dtype)
+        acc = self._spare[:p]
         tot = np.empty(p, dtype=t.c_sum.dtype)
         diff = np.empty(p, dtype=t.c_sum.dtype)
         bound = np.empty(p, dtype=t.c_bound.dtype)
         stable = np.zeros(p, dtype=np.bool_)
+        margin = np.empty(p, dtype=np.float64)
         allowed = allowed_failures(self.criterion.threshold, p)
+        # Old rows with the least slack first: an unstable prefix is then usually rejected after a
+        # few rows. The order changes how soon a check stops, never what it decides.
+        order = np.concatenate([np.argsort(self.margin, kind="stable"), np.arange(self.lo, p)])
         args = (self.packed, self.sel, n, self.c_acc, t.c_sum, t.c_diff, t.c_bound, t.rtol, self.lo, p,
-                self.acc, self.tot, self.diff, self.bound, allowed)
-        outputs = (acc, tot, diff, bound, stable)
+                self.acc, self.tot, self.diff, self.bound, allowed, order)
+        outputs = (acc, tot, diff, bound, stable, margin)
         n_bad = _run_groups(extend_stability, extend_rows, args, outputs,
                             (p - self.lo) * (p + self.lo) * n)
         if n_bad > allowed:
             return False
+        # The sums just written become the state; the old state's buffer is the next spare.
+        self._spare = self.acc.base if self.acc.base is not None else self.acc
         self.lo, self.acc, self.tot, self.diff, self.bound = p, acc, tot, diff, bound
-        self.stable = stable
+        self.stable, self.margin = stable, margin
         return True
 
 

@@ -106,8 +106,9 @@ def extend_direct(model, x, *, lo=0, old=None, allowed=None, mode="both", groups
     diff = np.zeros(hi, t.c_sum.dtype)
     bound = np.zeros(hi, t.c_bound.dtype)
     stable = np.zeros(hi, dtype=np.bool_)
-    args = (packed, sel, n, t.c_acc, t.c_sum, t.c_diff, t.c_bound, t.rtol, lo, hi, *old, allowed)
-    outputs = (acc, tot, diff, bound, stable)
+    order = np.arange(hi)  # rows in index order (the checker puts low-margin old rows first)
+    args = (packed, sel, n, t.c_acc, t.c_sum, t.c_diff, t.c_bound, t.rtol, lo, hi, *old, allowed, order)
+    outputs = (acc, tot, diff, bound, stable, np.zeros(hi))
     if mode == "serial":
         failures = np.zeros(1, dtype=np.int64)
         extend_rows(0, 1, *args, failures, *outputs)
@@ -448,11 +449,11 @@ def test_extend_rows_strided_groups(step):
            np.zeros(0, t.c_bound.dtype))
     tot = np.full(hi, _sentinel(t.c_sum.dtype), t.c_sum.dtype)
     outputs = (np.zeros((hi, n), t.acc_dtype), tot, np.zeros(hi, t.c_sum.dtype),
-               np.zeros(hi, t.c_bound.dtype), np.zeros(hi, dtype=np.bool_))
+               np.zeros(hi, t.c_bound.dtype), np.zeros(hi, dtype=np.bool_), np.zeros(hi))
     failures = np.zeros(step, dtype=np.int64)
     for first in range(step):
         extend_rows(first, step, pack_rows(x), (x > 0).astype(t.acc_dtype), n, t.c_acc, t.c_sum,
-                    t.c_diff, t.c_bound, t.rtol, 0, hi, *old, hi, failures, *outputs)
+                    t.c_diff, t.c_bound, t.rtol, 0, hi, *old, hi, np.arange(hi), failures, *outputs)
     assert _reached(tot).all()
     np.testing.assert_array_equal(outputs[4], flags)
     assert failures.tolist() == [int((~flags[j::step]).sum()) for j in range(step)]
@@ -990,3 +991,25 @@ def test_checker_widens_to_int64_and_stays_exact():
         dtypes.append(checker.acc.dtype)
         np.testing.assert_array_equal(checker.stable, naive.stable_mask(model, x[:p]))
     assert dtypes[0] == np.int32 and dtypes[-1] == np.int64
+
+
+@pytest.mark.parametrize("degree", [2, 3, 4])
+def test_checker_margins_match_naive(degree):
+    """After each stored prefix, margin[r] = min_i 2 dE_r,i / max(S_r, 1): the slack that orders the
+    old rows of the next check (least slack first). For poly F = x^a the kernel's 2 dE is twice the
+    naive dE, exactly."""
+    from capacity_cli.criteria import Stable
+
+    model = BinaryDAM("poly", degree=degree)
+    rng = np.random.default_rng(40 + degree)
+    n = 23
+    x = rng.choice(PM1, size=(14, n))
+    x[11] = x[4]
+    x[12] = x[5]
+    x[12, 0] *= -1  # a distance-1 neighbour: an exact tie, margin 0 where nothing else is negative
+    checker = StabilityChecker(model, Stable(threshold=1e-9), lambda p: x[:p], n, 14)
+    for p in (4, 9, 14):
+        assert checker(p)
+        gains = naive.min_gains(model, x[:p])
+        expected = [2 * g / max(naive.row_bound(model, x[:p], r), 1) for r, g in enumerate(gains)]
+        np.testing.assert_array_equal(checker.margin, np.array(expected, dtype=np.float64))

@@ -126,8 +126,9 @@ def _grow_tile(rows, count, mu0, hi, packed, sel, n, c_acc, c_sum, c_diff, c_bou
 
 
 @njit(**SERIAL)
-def _decide_row(r, hi, packed, sel, n, c_sum, rtol, arow, t, dd, sb):
-    """True when row r is stable: min_i 2 dE_r,i >= -rtol S_r (exact for integer tables)."""
+def _row_min_gain(r, hi, packed, sel, n, c_sum, arow, t, dd, sb):
+    """min_i 2 dE_r,i from the row's sums (exact for integer tables; recomputed in the wide type
+    when the int32 sums cannot be exact)."""
     if needs_wide_redo(sb, arow[0]):
         lowest = _row_min_gain_wide(r, hi, packed, sel, n, c_sum, dd, t)
     else:
@@ -137,14 +138,15 @@ def _decide_row(r, hi, packed, sel, n, c_sum, rtol, arow, t, dd, sb):
             v = wrap_like(dd + (2 * sr[i] - 1) * (2 * arow[i] - t), arow[0])
             if v < lowest:
                 lowest = v
-    return lowest >= -rtol * sb
+    return lowest
 
 
 @njit(**SERIAL)
 def extend_rows(first, step, packed, sel, n, c_acc, c_sum, c_diff, c_bound, rtol, lo, hi,
-                acc_old, tot_old, diff_old, bound_old, allowed_failures, failures,
-                acc, tot, diff, bound, stable):
-    """Grow the sums of rows first, first + step, ... < hi from prefix lo to hi and decide them.
+                acc_old, tot_old, diff_old, bound_old, allowed_failures, order, failures,
+                acc, tot, diff, bound, stable, margin):
+    """Grow the sums of rows order[first], order[first + step], ... from prefix lo to hi and decide
+    them.
 
     Parameters
     ----------
@@ -152,9 +154,12 @@ def extend_rows(first, step, packed, sel, n, c_acc, c_sum, c_diff, c_bound, rtol
     c_acc, c_sum, c_diff, c_bound : tables indexed by m + n, m in [-n, n]: c(m) in the accumulator
         dtype, c(m) exact, g(m) - g(m+2), 2 max(|g(m)|, |g(m+2)|).
     acc_old, tot_old, diff_old, bound_old : the sums for prefix lo (rows 0..lo-1).
+    order : a permutation of 0..hi-1 listing the rows below lo first: the order in which rows are
+        decided, which matters only for how soon an unstable prefix is rejected.
     failures : per-group counts of unstable rows; this call adds to ``failures[first]`` only and
         stops once the counts of all groups add up to more than ``allowed_failures``.
-    acc, tot, diff, bound, stable : outputs for prefix hi.
+    acc, tot, diff, bound, stable : outputs for prefix hi; margin[r] = min_i 2 dE_r,i / max(S_r, 1),
+        the relative slack of row r (small: likely to turn unstable as the prefix grows).
 
     Rows below lo only need the new columns [lo, hi); rows from lo on need all of [0, hi). Each
     kind is processed in tiles of TILE rows (see :func:`_grow_tile`).
@@ -164,13 +169,14 @@ def extend_rows(first, step, packed, sel, n, c_acc, c_sum, c_diff, c_bound, rtol
     dd = np.zeros(TILE, dtype=c_diff.dtype)
     sb = np.zeros(TILE, dtype=c_bound.dtype)
     rows = np.zeros(TILE, dtype=np.int64)
-    r = np.int64(first)  # the prange index may be unsigned; uint64 + int64 would be float
-    while r < hi:
+    j = np.int64(first)  # the prange index may be unsigned; uint64 + int64 would be float
+    while j < hi:
         if failures.sum() > allowed_failures:
             return
-        old = r < lo
+        old = order[j] < lo
         count = 0
-        while r < hi and count < TILE and (r < lo) == old:
+        while j < hi and count < TILE and (order[j] < lo) == old:
+            r = order[j]
             rows[count] = r
             if old:
                 buf[count] = acc_old[r]
@@ -183,7 +189,7 @@ def extend_rows(first, step, packed, sel, n, c_acc, c_sum, c_diff, c_bound, rtol
                 dd[count] = 0
                 sb[count] = 0
             count += 1
-            r += step
+            j += step
         for slot in range(count, TILE):
             buf[slot] = 0
         _grow_tile(rows, count, lo if old else 0, hi, packed, sel, n, c_acc, c_sum, c_diff,
@@ -194,18 +200,21 @@ def extend_rows(first, step, packed, sel, n, c_acc, c_sum, c_diff, c_bound, rtol
             tot[row] = t[slot]
             diff[row] = dd[slot]
             bound[row] = sb[slot]
-            stable[row] = _decide_row(row, hi, packed, sel, n, c_sum, rtol, acc[row], t[slot],
-                                      dd[slot], sb[slot])
+            lowest = _row_min_gain(row, hi, packed, sel, n, c_sum, acc[row], t[slot], dd[slot],
+                                   sb[slot])
+            stable[row] = lowest >= -rtol * sb[slot]
+            margin[row] = lowest / max(sb[slot], 1.0)
             if not stable[row]:
                 failures[first] += 1
 
 
 @njit(**PARALLEL)
 def extend_stability(packed, sel, n, c_acc, c_sum, c_diff, c_bound, rtol, lo, hi,
-                     acc_old, tot_old, diff_old, bound_old, allowed_failures, groups,
-                     acc, tot, diff, bound, stable):
+                     acc_old, tot_old, diff_old, bound_old, allowed_failures, order, groups,
+                     acc, tot, diff, bound, stable, margin):
     """Decide stability of rows 0..hi-1 after growing the prefix from lo to hi, in one parallel
-    region: ``groups`` strided row groups (rows j, j + groups, ...), see :func:`extend_rows`.
+    region: ``groups`` strided groups of ``order`` (order[j], order[j + groups], ...), see
+    :func:`extend_rows`.
 
     Returns the number of unstable rows found. If it exceeds ``allowed_failures`` the check may
     have stopped early (the prefix is not stored either way); otherwise every row was decided and
@@ -214,6 +223,6 @@ def extend_stability(packed, sel, n, c_acc, c_sum, c_diff, c_bound, rtol, lo, hi
     failures = np.zeros(groups, dtype=np.int64)
     for j in prange(groups):
         extend_rows(j, groups, packed, sel, n, c_acc, c_sum, c_diff, c_bound, rtol, lo, hi,
-                    acc_old, tot_old, diff_old, bound_old, allowed_failures, failures,
-                    acc, tot, diff, bound, stable)
+                    acc_old, tot_old, diff_old, bound_old, allowed_failures, order, failures,
+                    acc, tot, diff, bound, stable, margin)
     return failures.sum()
