@@ -64,6 +64,10 @@ CASES = {
                   quick_trials=3, quick_straight_trials=1),
     "exp": Case("exp", BinaryDAM("exp", beta=1.0), 20, 1024, trials=20, straight_trials=20,
                 quick_trials=5, quick_straight_trials=5),
+    # The size the quick reproduction profile reaches (P_max in the thousands), as well as the tiny
+    # N = 20 case above, where a whole search takes about a millisecond.
+    "exp28": Case("exp28", BinaryDAM("exp", beta=1.0), 28, 16384, trials=4, straight_trials=1,
+                  quick_trials=2, quick_straight_trials=1),
 }
 
 
@@ -261,7 +265,7 @@ def main(argv: list[str] | None = None) -> int:
                     help="trials on which the straightforward search is timed (default: 3 poly3, "
                          "all for exp)")
     ap.add_argument("--repeats", type=int, help="runs per trial and implementation (default 5)")
-    ap.add_argument("--models", default="poly3,exp", help=f"comma list of {', '.join(CASES)}")
+    ap.add_argument("--models", default="poly3,exp,exp28", help=f"comma list of {', '.join(CASES)}")
     ap.add_argument("--threads", type=int,
                     help="numba and OpenBLAS threads (default: all; 1 is steadier on a busy machine)")
     ap.add_argument("--seed", type=int, default=0)
