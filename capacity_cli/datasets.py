@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -194,9 +194,6 @@ class PatternStats:
     mean_abs_correlation: float  # mean |Pearson r| over feature pairs (constant features skipped)
     min_distance: int  # minimum pairwise Hamming distance (-1 when P < 2)
     mean_distance: float  # mean pairwise Hamming distance (nan when P < 2)
-
-    def as_dict(self) -> dict:
-        return asdict(self)
 
 
 def mean_abs_feature_correlation(x: np.ndarray) -> float:

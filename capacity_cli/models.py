@@ -79,17 +79,6 @@ class BinaryDAM:
             return f"{self.name} beta={self.beta:g}"
         return self.name
 
-    def energy_function(self, x: np.ndarray, n: int) -> np.ndarray:
-        """F(x) (scaled as the kernels use it) for an array of overlaps, as float64."""
-        x = np.asarray(x, dtype=np.float64)
-        if self.name == "hebbian":
-            return x * x
-        if self.name == "poly":
-            return x**self.degree
-        if self.name == "rectpoly":
-            return np.maximum(x, 0.0) ** self.degree
-        return np.exp(self.beta * (x - n))
-
     def gain_table(self, n: int) -> np.ndarray:
         """g(m) = F(m) - F(m-2) at index m + n, m in [-n, n+2] (length 2n+3).
 

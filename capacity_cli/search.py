@@ -92,9 +92,8 @@ def _run_groups(parallel_kernel, row_kernel, args: tuple, outputs: tuple, work: 
 class _PrefixCache:
     """Patterns of the source in the layouts the kernels read, grown on demand."""
 
-    def __init__(self, source: PatternSource, dtype: np.dtype | None = None):
+    def __init__(self, source: PatternSource):
         self.source = source
-        self.dtype = dtype
         self.count = 0
 
     def ensure(self, p: int) -> None:
