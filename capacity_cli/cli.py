@@ -101,7 +101,9 @@ def gen(n, p, dataset, bias, correlation, min_distance, max_tries, seed, output)
     can meet (Plotkin/Hamming bounds) fail at once.
     """
     from .datasets import PatternSpec, dataset_patterns, generate_patterns, pattern_stats, save_patterns
+    from .results import check_writable
 
+    check_writable(output)
     if dataset:
         x = dataset_patterns(dataset)[:p]
         stats = pattern_stats(x)
@@ -149,7 +151,11 @@ def info(path):
         with np.load(path, allow_pickle=False) as data:
             for name in data.files:
                 if name != "patterns":
-                    click.echo(f"  {name:<22} {data[name]}")
+                    try:
+                        value = data[name]
+                    except ValueError:  # object arrays need pickle, which hopcap never loads
+                        value = "(not readable without pickle)"
+                    click.echo(f"  {name:<22} {value}")
     click.echo("measured now:")
     _echo_stats(pattern_stats(x))
 
@@ -213,9 +219,9 @@ def measure(model, degree, beta, criterion, noise, min_overlap, threshold, max_s
     """
     from .criteria import make_criterion
     from .datasets import PatternSpec, dataset_patterns, load_patterns
-    from .measure import MeasureConfig, run_measurements, summarize_rows
+    from .measure import MeasureConfig, run_measurements, summarize_rows, unique_configs
     from .models import BinaryDAM
-    from .results import read_results
+    from .results import check_writable, read_results
 
     crit = make_criterion(criterion, threshold=threshold, noise=noise, min_overlap=min_overlap,
                           max_sweeps=max_sweeps)
@@ -243,6 +249,9 @@ def measure(model, degree, beta, criterion, noise, min_overlap, threshold, max_s
                                            max_tries=max_tries)
                         configs.append(MeasureConfig(m, crit, spec=spec, trials=20 if trials is None
                                                      else trials, **common))
+    configs = unique_configs(configs)
+    if output:
+        check_writable(output)
     rows = run_measurements(configs, output=output, threads=threads, progress=progress)
     if output:
         rows = read_results(output).to_dict("records")
@@ -298,13 +307,13 @@ def plot(csv, output, title):
 
 @main.command()
 @click.argument("csv", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@click.option("--form", type=click.Choice(["auto", "power", "power_ln", "exp2", "linear"]),
-              default="auto", help="Law to fit (auto: exp2 for exp, power otherwise).")
+@click.option("--form", type=click.Choice(["auto", "power", "power_ln", "exp2", "linear", "alpha_inv_n"]),
+              default="auto", help="Law to fit (auto: exp2 for exp, power otherwise); see capacity_cli.fit.")
 def fit(csv, form):
     """Fitted exponents with 95% bootstrap intervals, per configuration, for results CSVs."""
     import pandas as pd
 
-    from .fit import fit_law
+    from .fit import fit_trials
     from .plotting import configuration_groups, group_label
     from .results import read_results
 
@@ -312,12 +321,13 @@ def fit(csv, form):
     click.echo(f"{'configuration':<40} {'form':<9} {'slope':>8} {'95% interval':>20} {'N range':>12}")
     for key, sub in configuration_groups(df):
         use = form if form != "auto" else ("exp2" if key["model"] == "exp" else "power")
-        f = fit_law(sub["n"], sub["p_max"], use)
+        f, n_capped = fit_trials(sub, use)
+        note = f"  ({n_capped} capped trials left out)" if n_capped else ""
         if f is None:
-            click.echo(f"{group_label(key):<40} {use:<9} {'-':>8}  (needs two N with P_max > 0)")
+            click.echo(f"{group_label(key):<40} {use:<9} {'-':>8}  (needs two N with P_max > 0){note}")
             continue
         click.echo(f"{group_label(key):<40} {use:<9} {f.slope:>8.4f} "
-                   f"{f'[{f.ci_low:.4f}, {f.ci_high:.4f}]':>20} {f'{f.n_min}-{f.n_max}':>12}")
+                   f"{f'[{f.ci_low:.4f}, {f.ci_high:.4f}]':>20} {f'{f.n_min}-{f.n_max}':>12}{note}")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -141,7 +141,9 @@ class PatternStream:
             self._rows[self._count: self._count + CHUNK] = chunk
             self._count += CHUNK
             return
-        check_feasible(self.spec, self._count + 1)
+        if self._count >= max_code_size(self.spec.n, self.spec.min_distance):
+            self.exhausted = True  # no further pattern can exist: the sequence ends here
+            return
         if p > self._rows.shape[0]:
             self._grow_to(max(2 * self._rows.shape[0], p, 16))
         rejected = 0

@@ -1,6 +1,6 @@
 """Fitting capacity laws to measured P_max, with bootstrap confidence intervals.
 
-Three forms, each a straight-line least-squares fit to the per-N mean of P_max:
+Each form is a straight-line least-squares fit to the per-N mean of P_max:
 
 | form       | fitted line                      | compare the slope with                   |
 |------------|----------------------------------|------------------------------------------|
@@ -100,3 +100,13 @@ def fit_law(n, p_max, form: str = "power", n_boot: int = 2000, seed: int = 0) ->
     (s_low, i_low), (s_high, i_high) = np.percentile(boots, [2.5, 97.5], axis=0)
     return Fit(form, slope, float(s_low), float(s_high), intercept, float(i_low), float(i_high),
                int(sizes.min()), int(sizes.max()), int(sizes.size), int(sum(g.size for g in groups)))
+
+
+def fit_trials(trials, form: str, x: str = "n") -> tuple[Fit | None, int]:
+    """Fit ``form`` to the rows of a results frame (x column ``x``, y = p_max), leaving out capped
+    trials: their P_max is only a lower bound. Returns (fit or None, number of capped trials left out).
+    """
+    capped = trials["capped"].fillna(False).astype(bool) if "capped" in trials else None
+    free = trials if capped is None else trials[~capped]
+    n_capped = 0 if capped is None else int(capped.sum())
+    return fit_law(free[x], free["p_max"], form), n_capped

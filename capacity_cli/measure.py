@@ -8,6 +8,7 @@ number of threads.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -54,8 +55,12 @@ class MeasureConfig:
     search: str = "p"  # "p": largest storable P; "degree": smallest degree storing the set
     set_size: int | None = None  # degree search on generated sets: patterns per set
     max_degree: int = 30
+    patterns_sha1: str = field(default="", init=False, compare=False)  # identifies a given set
 
     def __post_init__(self) -> None:
+        if self.patterns is not None:
+            digest = hashlib.sha1(np.ascontiguousarray(self.patterns, dtype=np.int8).tobytes())
+            object.__setattr__(self, "patterns_sha1", digest.hexdigest()[:16])
         if self.search not in ("p", "degree"):
             raise HopcapError(f"--search must be p or degree, got {self.search!r}")
         if self.search == "degree":
@@ -96,6 +101,7 @@ class MeasureConfig:
             "correlation": spec.correlation if spec else None,
             "min_distance": spec.min_distance if spec else None,
             "patterns": self.patterns_label or None,
+            "patterns_sha1": self.patterns_sha1 or None,
             "shuffle": self.shuffle if self.patterns is not None else None,
             "seed": self.seed,
             "p_cap": self.p_cap if self.search == "p" else None,
@@ -135,9 +141,11 @@ def run_trial(config: MeasureConfig, trial: int) -> TrialResult:
             return fixed[:p]
     if config.search == "degree":
         stored = source(config.set_size or len(config.patterns))
-        if config.spec is not None and len(stored) < config.set_size:
-            raise HopcapError(f"could place only {len(stored)} of {config.set_size} patterns at "
-                              f"minimum distance {config.spec.min_distance}")
+        if config.set_size and len(stored) < config.set_size:
+            raise HopcapError(
+                f"--p {config.set_size}: the set has only {len(stored)} patterns" if config.spec is None
+                else f"could place only {len(stored)} of {config.set_size} patterns at minimum "
+                     f"distance {config.spec.min_distance}")
         outcome = smallest_storing_degree(stored, config.criterion, config.model.name,
                                           config.max_degree, seed=dynamics_seed(config.seed, trial))
         return TrialResult(outcome, time.perf_counter() - start, *_achieved(config, stored))
@@ -174,6 +182,18 @@ def result_row(config: MeasureConfig, trial: int, result: TrialResult, threads: 
     }
 
 
+def unique_configs(configs: Iterable[MeasureConfig]) -> list[MeasureConfig]:
+    """The configurations in order, each once (a sweep list that repeats a value runs it once)."""
+    seen: set[tuple] = set()
+    out = []
+    for config in configs:
+        key = config_key(config.columns())
+        if key not in seen:
+            seen.add(key)
+            out.append(config)
+    return out
+
+
 def iter_trials(configs: Iterable[MeasureConfig], skip: dict[tuple, set[int]] | None = None
                 ) -> Iterator[tuple[MeasureConfig, int]]:
     """(config, trial) pairs still to run, skipping trials already in ``skip``."""
@@ -197,7 +217,7 @@ def run_measurements(configs: list[MeasureConfig], output: str | None = None,
     from tqdm.auto import tqdm
 
     skip = completed_trials(output) if output else {}
-    pending = list(iter_trials(configs, skip))
+    pending = list(iter_trials(unique_configs(configs), skip))
     rows: list[dict] = []
     buffer: list[dict] = []
     last_flush = time.monotonic()

@@ -14,13 +14,16 @@ import numpy as np
 import pandas as pd
 
 from .criteria import make_criterion
-from .fit import fit_law
+from .errors import HopcapError
+from .fit import fit_trials
 from .models import BinaryDAM
+from .results import CONFIG_COLUMNS
 from .stats import summarize
 from .theory import laws_for
 
-GROUP_COLUMNS = ["model", "degree", "beta", "criterion", "noise", "min_overlap", "threshold",
-                 "bias", "correlation", "min_distance", "patterns"]
+#: A configuration is every configuration column but N (the x axis) and the seed (trials of several
+#: seeds pool).
+GROUP_COLUMNS = [c for c in CONFIG_COLUMNS if c not in ("n", "seed")]
 
 
 def _clean(v):
@@ -58,8 +61,18 @@ def _criterion_of(key: dict):
                           min_overlap=0.95 if min_overlap is None else float(min_overlap))
 
 
+def capacity_rows(df: pd.DataFrame) -> pd.DataFrame:
+    """The rows that carry a P_max (a --search degree run has none), or a HopcapError."""
+    if "search" in df.columns:
+        df = df[df["search"].fillna("p") != "degree"]
+    if df.empty or df["p_max"].isna().all():
+        raise HopcapError("no P_max values to draw or fit (--search degree results hold min_degree)")
+    return df
+
+
 def configuration_groups(df: pd.DataFrame) -> list[tuple[dict, pd.DataFrame]]:
-    """Split a results frame into configurations (all columns but n and the trial results)."""
+    """Split the P_max rows of a results frame into configurations (see GROUP_COLUMNS)."""
+    df = capacity_rows(df)
     cols = [c for c in GROUP_COLUMNS if c in df.columns]
     keyed = df.copy()
     for c in cols:
@@ -115,11 +128,13 @@ def _draw_group(ax, key: dict, sub: pd.DataFrame, family: str, color: str, drawn
     low = np.array([s.ci_low if s.trials > 1 else s.mean for s in stats])
     high = np.array([s.ci_high if s.trials > 1 else s.mean for s in stats])
     form = "exp2" if family == "exp" else "power"
-    fit = fit_law(sub["n"], sub["p_max"], form)
+    fit, n_capped = fit_trials(sub, form)
     label = group_label(key)
     if fit is not None:
         unit = "/N" if form == "exp2" else ""
         label += f": slope {fit.slope:.3f}{unit} [{fit.ci_low:.3f}, {fit.ci_high:.3f}]"
+    if n_capped:
+        label += f" ({n_capped} capped trials, not fitted)"
     ax.errorbar(sizes, means, yerr=[means - low, high - means], fmt="o", color=color, capsize=3,
                 label=label, ms=4)
     if fit is not None:

@@ -23,7 +23,7 @@ import pandas as pd
 from .criteria import make_criterion
 from .datasets import PatternSpec, dataset_patterns
 from .errors import HopcapError
-from .fit import fit_law
+from .fit import fit_trials
 from .measure import MeasureConfig, run_measurements
 from .models import BinaryDAM
 from .plotting import configuration_groups, group_label, plot_capacity, plot_structure
@@ -137,7 +137,7 @@ def summarize_study(study: str, df: pd.DataFrame) -> list[LawRow]:
             wanted.append(("power", "k in P ~ N^k", a1, False))
             wanted.append(("power_ln", "k in P ~ N^k / ln N", a1, False))
         for form, quantity, theory, use_intercept in wanted:
-            f = fit_law(sub["n"], sub["p_max"], form)
+            f, _ = fit_trials(sub, form)
             if f is None:
                 continue
             value, low, high = (f.intercept, f.intercept_low, f.intercept_high) if use_intercept \
@@ -164,8 +164,7 @@ def summarize_structure(study: str, df: pd.DataFrame) -> list[LawRow]:
     keys = ["model", "degree", "n", "correlation"]
     for values, sub in generated[swept].groupby(keys, dropna=False):
         key = dict(zip(keys, values, strict=True))
-        free = sub[~sub["capped"].astype(bool) & (sub["min_distance"] >= STRUCTURE_FIT_MIN_D)]
-        f = fit_law(free["min_distance"], free["p_max"], "exp2")
+        f, _ = fit_trials(sub[sub["min_distance"] >= STRUCTURE_FIT_MIN_D], "exp2", x="min_distance")
         if f is None:
             continue
         label = f"{key['model']} a={int(key['degree'])}, N={int(key['n'])}, c={key['correlation']:g}"
@@ -235,6 +234,8 @@ def main(argv: list[str] | None = None) -> None:
         run_batch(args.profile, args.results, args.seed, args.threads, not args.no_progress,
                   args.batch)
     except HopcapError as err:
+        raise SystemExit(f"Error: {err}") from None
+    except OSError as err:
         raise SystemExit(f"Error: {err}") from None
     print(f"batch {args.profile} done in {time.perf_counter() - start:.0f} s")
 

@@ -16,14 +16,15 @@ from .errors import HopcapError
 
 CONFIG_COLUMNS = [
     "model", "degree", "beta", "n", "criterion", "noise", "min_overlap", "threshold", "max_sweeps",
-    "bias", "correlation", "min_distance", "patterns", "shuffle", "seed", "p_cap", "search", "set_size",
+    "bias", "correlation", "min_distance", "patterns", "patterns_sha1", "shuffle", "seed", "p_cap",
+    "search", "set_size",
 ]
 RESULT_COLUMNS = [
     "trial", "p_max", "capped", "min_degree", "checks", "achieved_min_distance", "achieved_correlation",
     "elapsed_s", "threads", "hopcap_version",
 ]
 COLUMNS = CONFIG_COLUMNS + RESULT_COLUMNS
-REQUIRED = ["model", "n", "criterion", "trial"]
+REQUIRED = ["model", "n", "criterion", "trial", "p_max"]
 
 
 def config_key(row: dict) -> tuple:
@@ -56,7 +57,22 @@ def read_results(path: str | os.PathLike) -> pd.DataFrame:
     missing = [c for c in REQUIRED if c not in df.columns]
     if missing:
         raise HopcapError(f"{path}: not a hopcap results file (missing columns: {', '.join(missing)})")
+    trial = pd.to_numeric(df["trial"], errors="coerce")
+    if trial.isna().any() or (trial % 1 != 0).any():
+        raise HopcapError(f"{path}: column 'trial' must hold whole numbers")
     return df
+
+
+def check_writable(path: str | os.PathLike) -> None:
+    """Fail before any work when ``path`` cannot be written (a directory, or no write permission)."""
+    path = Path(path)
+    if path.is_dir():
+        raise HopcapError(f"{path}: is a directory")
+    folder = path.parent.resolve()
+    while not folder.exists():
+        folder = folder.parent
+    if (path.exists() and not os.access(path, os.W_OK)) or not os.access(folder, os.W_OK):
+        raise HopcapError(f"{path}: not writable")
 
 
 def completed_trials(path: str | os.PathLike) -> dict[tuple, set[int]]:

@@ -54,6 +54,8 @@ def largest_storable(is_stored: Callable[[int], bool], limit: int) -> SearchOutc
 
     if limit < 1 or not test(1):
         return SearchOutcome(0, limit < 1, checks)
+    if limit == 1:
+        return SearchOutcome(1, True, checks)
     lo, p = 1, 2
     while True:
         if p >= limit:
@@ -204,8 +206,10 @@ class DynamicsChecker(_PrefixCache):
                 self.criterion.max_sweeps, self.seed, allowed)
         outputs = (final, sweeps, converged)
         n_bad = _run_groups(relax_prefix, relax_rows, args, outputs, 2 * p * p * self.n)
+        if n_bad > allowed:
+            return False  # outputs may be partial (early exit): keep those of the last stored prefix
         self.final_overlap = final
-        return n_bad <= allowed
+        return True
 
 
 def make_checker(model: BinaryDAM, criterion: Criterion, source: PatternSource, n: int,

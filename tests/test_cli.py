@@ -46,7 +46,11 @@ def test_measure_writes_tidy_csv_and_resumes(tmp_path):
     pd.testing.assert_frame_equal(grown.iloc[:6], df)
 
 
-def test_same_seed_same_numbers_any_thread_count(tmp_path):
+def test_same_seed_same_numbers_any_thread_count(tmp_path, monkeypatch):
+    """With the parallel threshold at 0 every check of the 2-thread run takes the parallel kernel."""
+    from capacity_cli import search
+
+    monkeypatch.setattr(search, "PARALLEL_MIN_WORK", 0)
     rows = []
     for threads in (1, 2):
         out = tmp_path / f"t{threads}.csv"
@@ -146,3 +150,65 @@ def test_corrupt_results_csv(tmp_path):
                  "--no-progress")
     assert result.exit_code == 2 and "not a hopcap results file" in result.output
     assert bad.read_text() == "a,b\n1,2\n"  # nothing lost
+
+
+def test_min_distance_set_reaching_the_bound_is_capped_not_an_error(tmp_path):
+    """N = 4, d = 4: at most 2 words (Plotkin) exist, so every trial's sequence ends at 2 patterns."""
+    out = tmp_path / "r.csv"
+    r = run("measure", "--model", "poly", "--degree", "3", "--n", "4", "--min-distance", "4",
+            "--trials", "3", "--no-progress", "-o", out)
+    assert r.exit_code == 0, r.output
+    df = pd.read_csv(out)
+    assert (df["p_max"] <= 2).all() and df["capped"].all()
+
+
+def test_repeated_sweep_values_run_once(tmp_path):
+    out = tmp_path / "r.csv"
+    r = run("measure", "--model", "poly", "--degree", "3,3", "--n", "16,16", "--trials", "2",
+            "--no-progress", "-o", out)
+    assert r.exit_code == 0, r.output
+    assert len(pd.read_csv(out)) == 2
+    assert r.output.count("poly a=3, stable") == 1
+
+
+def test_degree_search_rejects_p_beyond_the_set(tmp_path):
+    path = tmp_path / "s.npy"
+    np.save(path, np.ones((5, 8), dtype=np.int8))
+    r = run("measure", "--model", "poly", "--search", "degree", "--patterns", path, "--p", "50",
+            "--no-progress")
+    assert r.exit_code == 2 and "only 5 patterns" in r.output
+
+
+def test_plot_and_fit_refuse_files_without_p_max(tmp_path):
+    out = tmp_path / "d.csv"
+    assert run("measure", "--model", "poly", "--search", "degree", "--p", "20", "--n", "16",
+               "--trials", "2", "--no-progress", "-o", out).exit_code == 0
+    header_only = tmp_path / "h.csv"
+    header_only.write_text(",".join(COLUMNS) + "\n")
+    for csv in (out, header_only):
+        for command in ("plot", "fit"):
+            r = run(command, csv)
+            assert r.exit_code == 2 and "no P_max values" in r.output, (command, csv, r.output)
+
+
+def test_results_with_malformed_trials_are_refused(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("model,n,criterion,trial,p_max\npoly,16,stable,,3\n")
+    r = run("measure", "--model", "poly", "--n", "16", "--trials", "1", "--no-progress", "-o", bad)
+    assert r.exit_code == 2 and "'trial' must hold whole numbers" in r.output
+
+
+def test_unwritable_output_fails_before_the_run(tmp_path):
+    folder = tmp_path / "a_folder"
+    folder.mkdir()
+    r = run("measure", "--model", "poly", "--n", "16", "--trials", "1", "--no-progress", "-o", folder)
+    assert r.exit_code == 2 and "is a directory" in r.output
+    r = run("gen", "--n", "8", "--p", "3", "-o", folder)
+    assert r.exit_code == 2 and "is a directory" in r.output
+
+
+def test_info_on_npz_with_object_metadata(tmp_path):
+    path = tmp_path / "o.npz"
+    np.savez(path, patterns=np.ones((2, 4), dtype=np.int8), note=np.array([{"a": 1}], dtype=object))
+    r = run("info", path)
+    assert r.exit_code == 0 and "not readable without pickle" in r.output
