@@ -42,6 +42,12 @@ def test_code_size_bound_is_an_upper_bound(n, d):
     assert max_code_size(n, d) >= brute_max_code(n, d)
 
 
+@pytest.mark.parametrize("n, d", [(4, 3), (5, 3), (6, 4), (5, 5), (4, 2)])
+def test_code_size_bound_is_tight_where_plotkin_or_hamming_is(n, d):
+    """Cases where the Plotkin/Hamming bound is attained: the bound must equal the true A(n, d)."""
+    assert max_code_size(n, d) == brute_max_code(n, d)
+
+
 def test_known_bound_values():
     assert max_code_size(8, 5) == 4  # Plotkin via A(9, 6) <= 2 * floor(6 / 3)
     assert max_code_size(10, 1) == 1024

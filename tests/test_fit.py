@@ -26,8 +26,8 @@ from capacity_cli.theory import (
 ])
 def test_fit_recovers_known_exponent(form, truth, make):
     """Log-normal noise of 10% per trial, 30 trials per N: the 95% interval must cover the truth in
-    most seeds; we check 20 seeds and require coverage >= 16 (binomial(20, 0.95) gives < 1.6% chance
-    of fewer than 17 covers) and an estimate within 0.05 every time."""
+    most seeds; we check 20 seeds and require coverage >= 16 (with a true 95% interval,
+    P(binomial(20, 0.95) < 16) = 0.26%) and an estimate within 0.05 every time."""
     covered = 0
     for seed in range(20):
         rng = np.random.default_rng(seed)

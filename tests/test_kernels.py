@@ -399,6 +399,8 @@ def test_stability_checker_after_failed_calls(threshold):
         if p <= checker.lo:
             continue
         before = checker.lo
+        state = [a.copy() for a in (checker.acc, checker.tot, checker.diff, checker.bound,
+                                    checker.margin, checker.stable)]
         expected = naive.set_is_stored(int(masks[p].sum()), p, threshold)
         got = checker(p)
         assert got == expected, p
@@ -408,6 +410,10 @@ def test_stability_checker_after_failed_calls(threshold):
             np.testing.assert_array_equal(checker.stable, masks[p])
         else:
             assert checker.lo == before
+            after = (checker.acc, checker.tot, checker.diff, checker.bound, checker.margin,
+                     checker.stable)
+            for old, new in zip(state, after, strict=True):
+                np.testing.assert_array_equal(old, new)
     assert outcomes == {True, False}
 
 
