@@ -28,7 +28,7 @@ from .datasets import (
 )
 from .errors import HopcapError
 from .models import BinaryDAM
-from .results import append_rows, completed_trials, config_key
+from .results import append_rows, completed_trials, config_key, is_blank
 from .search import DegreeOutcome, SearchOutcome, capacity_of_sequence, smallest_storing_degree
 from .stats import Summary, summarize
 
@@ -267,4 +267,4 @@ def summarize_rows(configs: list[MeasureConfig], rows: list[dict]) -> list[Confi
 
 def _is_true(value) -> bool:
     """True for a true boolean cell (blank and NaN cells are not)."""
-    return value is not None and value == value and bool(value)
+    return not is_blank(value) and bool(value)

@@ -17,7 +17,7 @@ from .criteria import make_criterion
 from .errors import HopcapError
 from .fit import fit_trials
 from .models import BinaryDAM
-from .results import CONFIG_COLUMNS
+from .results import CONFIG_COLUMNS, is_blank
 from .stats import summarize
 from .theory import laws_for
 
@@ -27,12 +27,12 @@ GROUP_COLUMNS = [c for c in CONFIG_COLUMNS if c not in ("n", "seed")]
 
 
 def _clean(v):
-    return None if v is None or (isinstance(v, float) and np.isnan(v)) or v == "" else v
+    return None if is_blank(v) else v
 
 
 def group_label(key: dict) -> str:
     """A legend label from a configuration's columns, e.g. ``poly a=3, stable``."""
-    model = _model_of(key)
+    model = model_of(key)
     parts = [model.label, str(key["criterion"])]
     if _clean(key.get("noise")) not in (None, 0, 0.0):
         parts.append(f"rho={key['noise']:g}")
@@ -47,7 +47,8 @@ def group_label(key: dict) -> str:
     return ", ".join(parts)
 
 
-def _model_of(key: dict) -> BinaryDAM:
+def model_of(key: dict) -> BinaryDAM:
+    """The model of a configuration's columns."""
     degree = _clean(key.get("degree"))
     beta = _clean(key.get("beta"))
     return BinaryDAM(key["model"], degree=int(degree) if degree is not None else None, beta=beta)
@@ -107,17 +108,7 @@ def plot_capacity(df: pd.DataFrame, output: str | os.PathLike, title: str | None
         ax.set_yscale("log", base=2 if family == "exp" else 10)
         ax.grid(True, which="both", alpha=0.25)
         ax.legend(fontsize=7, loc="upper left")
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    output = Path(output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    stem = output.with_suffix("") if output.suffix in (".png", ".pdf") else output
-    paths = [stem.with_suffix(".png"), stem.with_suffix(".pdf")]
-    for path in paths:
-        fig.savefig(path, dpi=150)
-    plt.close(fig)
-    return paths
+    return _save(fig, output, title)
 
 
 def _draw_group(ax, key: dict, sub: pd.DataFrame, family: str, color: str, drawn: set[str]) -> None:
@@ -141,7 +132,7 @@ def _draw_group(ax, key: dict, sub: pd.DataFrame, family: str, color: str, drawn
         grid = np.linspace(sizes.min(), sizes.max(), 100)
         ax.plot(grid, fit.predict(grid), "-", color=color, lw=1, alpha=0.7)
     try:
-        laws = laws_for(_model_of(key), _criterion_of(key))
+        laws = laws_for(model_of(key), _criterion_of(key))
     except ValueError:
         laws = []
     grid = np.linspace(sizes.min(), sizes.max(), 100)
@@ -197,16 +188,7 @@ def plot_structure(df: pd.DataFrame, output: str | os.PathLike, title: str | Non
         ax.set_yscale("log", base=2)
         ax.grid(True, which="both", alpha=0.25)
         ax.legend(fontsize=7)
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    output = Path(output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    paths = [output.with_suffix(".png"), output.with_suffix(".pdf")]
-    for path in paths:
-        fig.savefig(path, dpi=150)
-    plt.close(fig)
-    return paths
+    return _save(fig, output, title)
 
 
 def _means_by(sub: pd.DataFrame, column: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -214,3 +196,21 @@ def _means_by(sub: pd.DataFrame, column: str) -> tuple[np.ndarray, np.ndarray, n
     grouped = sub.groupby(column).agg(mean=("p_max", "mean"), capped=("capped", "any"))
     return grouped.index.to_numpy(dtype=float), grouped["mean"].to_numpy(), \
         grouped["capped"].to_numpy(dtype=bool)
+
+
+def _save(fig, output: str | os.PathLike, title: str | None) -> list[Path]:
+    """Write ``output`` as .png and .pdf (a .png/.pdf suffix is replaced, any other kept) without
+    time stamps, so rerunning a batch leaves unchanged figures byte-identical."""
+    import matplotlib.pyplot as plt
+
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    output = Path(output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    stem = output.with_suffix("") if output.suffix in (".png", ".pdf") else output
+    paths = [Path(f"{stem}.png"), Path(f"{stem}.pdf")]
+    for path, metadata in zip(paths, ({"Software": None}, {"CreationDate": None}), strict=True):
+        fig.savefig(path, dpi=150, metadata=metadata)
+    plt.close(fig)
+    return paths

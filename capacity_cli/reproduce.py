@@ -26,8 +26,8 @@ from .errors import HopcapError
 from .fit import fit_trials
 from .measure import MeasureConfig, run_measurements
 from .models import BinaryDAM
-from .plotting import configuration_groups, group_label, plot_capacity, plot_structure
-from .results import read_results
+from .plotting import configuration_groups, group_label, model_of, plot_capacity, plot_structure
+from .results import is_blank, read_results
 from .stats import summarize
 from .theory import expected_loglog_slope, mutual_information_rate
 
@@ -48,10 +48,6 @@ STRUCTURE_STUDIES = ("structured",)
 STRUCTURE_FIT_MIN_D = 6
 
 
-def _blank(v) -> bool:
-    return v is None or (isinstance(v, float) and math.isnan(v)) or str(v).strip() == ""
-
-
 def read_batch(path: str | Path) -> pd.DataFrame:
     """Read and check a batch table."""
     try:
@@ -67,7 +63,7 @@ def read_batch(path: str | Path) -> pd.DataFrame:
 def _values(row: dict, column: str, kind: type, default):
     """A space-separated list column of a batch row (absent or blank: [default])."""
     text = row.get(column, "")
-    return [kind(v) for v in str(text).split()] if not _blank(text) else [default]
+    return [kind(v) for v in str(text).split()] if not is_blank(text) else [default]
 
 
 def batch_configs(table: pd.DataFrame, seed: int = 0) -> list[tuple[str, MeasureConfig]]:
@@ -77,15 +73,15 @@ def batch_configs(table: pd.DataFrame, seed: int = 0) -> list[tuple[str, Measure
     out = []
     for row in table.to_dict("records"):
         model = BinaryDAM(row["model"],
-                          degree=None if _blank(row["degree"]) else int(row["degree"]),
-                          beta=None if _blank(row["beta"]) else float(row["beta"]))
+                          degree=None if is_blank(row["degree"]) else int(row["degree"]),
+                          beta=None if is_blank(row["beta"]) else float(row["beta"]))
         criterion = make_criterion(
             row["criterion"],
-            threshold=1.0 if _blank(row["threshold"]) else float(row["threshold"]),
-            noise=None if _blank(row["noise"]) else float(row["noise"]),
-            min_overlap=0.95 if _blank(row["min_overlap"]) else float(row["min_overlap"]))
+            threshold=1.0 if is_blank(row["threshold"]) else float(row["threshold"]),
+            noise=None if is_blank(row["noise"]) else float(row["noise"]),
+            min_overlap=0.95 if is_blank(row["min_overlap"]) else float(row["min_overlap"]))
         trials = int(row["trials"])
-        if not _blank(row.get("dataset", "")):
+        if not is_blank(row.get("dataset", "")):
             out.append((row["study"], MeasureConfig(
                 model, criterion, patterns=dataset_patterns(row["dataset"]),
                 patterns_label=row["dataset"], shuffle=True, trials=trials, seed=seed)))
@@ -120,8 +116,7 @@ def summarize_study(study: str, df: pd.DataFrame) -> list[LawRow]:
     rows = []
     for key, sub in configuration_groups(df):
         label = group_label(key)
-        model = BinaryDAM(key["model"], degree=None if _blank(key["degree"]) else int(key["degree"]),
-                          beta=None if _blank(key["beta"]) else float(key["beta"]))
+        model = model_of(key)
         wanted = []
         if key["criterion"] == "overlap":
             wanted.append(("alpha_inv_n", "alpha = P/N extrapolated in 1/N", 0.138, True))

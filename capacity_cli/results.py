@@ -6,6 +6,7 @@ configuration that the file already holds, so an interrupted batch continues whe
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Iterable
 from pathlib import Path
@@ -27,12 +28,17 @@ COLUMNS = CONFIG_COLUMNS + RESULT_COLUMNS
 REQUIRED = ["model", "n", "criterion", "trial", "p_max"]
 
 
+def is_blank(value) -> bool:
+    """True for None, NaN and empty text: a column or option that does not apply."""
+    return value is None or (isinstance(value, float) and math.isnan(value)) or str(value).strip() == ""
+
+
 def config_key(row: dict) -> tuple:
     """A hashable key for a configuration; blanks and NaNs compare equal, numbers by value."""
     key = []
     for col in CONFIG_COLUMNS:
         v = row.get(col)
-        if v is None or (isinstance(v, float) and v != v) or v == "":
+        if is_blank(v):
             key.append(None)
         elif isinstance(v, bool):
             key.append(v)

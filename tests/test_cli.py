@@ -212,3 +212,18 @@ def test_info_on_npz_with_object_metadata(tmp_path):
     np.savez(path, patterns=np.ones((2, 4), dtype=np.int8), note=np.array([{"a": 1}], dtype=object))
     r = run("info", path)
     assert r.exit_code == 0 and "not readable without pickle" in r.output
+
+
+def test_cli_copies_of_library_constants_agree():
+    """The CLI keeps its own copies so `hopcap --help` imports no numpy; they must not drift."""
+    import click
+
+    from capacity_cli import options
+    from capacity_cli.cli import measure
+    from capacity_cli.criteria import CRITERIA, DEFAULT_MAX_SWEEPS
+    from capacity_cli.measure import DEFAULT_P_CAP
+    from capacity_cli.models import BINARY_MODELS
+
+    assert options.MODELS == BINARY_MODELS and options.CRITERIA == CRITERIA
+    defaults = {p.name: p.default for p in measure.params if isinstance(p, click.Option)}
+    assert defaults["p_cap"] == DEFAULT_P_CAP and defaults["max_sweeps"] == DEFAULT_MAX_SWEEPS
