@@ -161,8 +161,10 @@ def _achieved(config: MeasureConfig, stored: np.ndarray) -> tuple[int | None, fl
     spec = config.spec
     if len(stored) < 2 or (spec is not None and spec.min_distance == 0 and spec.correlation == 0):
         return None, None
-    dmin = pattern_stats(stored).min_distance if spec is None or spec.min_distance > 0 else None
-    return dmin, mean_abs_feature_correlation(stored)
+    if spec is None or spec.min_distance > 0:
+        stats = pattern_stats(stored)
+        return stats.min_distance, stats.mean_abs_correlation
+    return None, mean_abs_feature_correlation(stored)
 
 
 def result_row(config: MeasureConfig, trial: int, result: TrialResult, threads: int) -> dict:

@@ -92,7 +92,11 @@ def _run_groups(parallel_kernel, row_kernel, args: tuple, outputs: tuple, work: 
 
 
 class _PrefixCache:
-    """Patterns of the source in the layouts the kernels read, grown on demand."""
+    """Patterns of the source in the layouts the kernels read, grown on demand.
+
+    Sources are prefix-stable (source(q)[:p] == source(p)), so growing from ``count`` rows only has
+    to lay out the new rows: ``refresh(start)`` receives the first new row.
+    """
 
     def __init__(self, source: PatternSource):
         self.source = source
@@ -101,11 +105,12 @@ class _PrefixCache:
     def ensure(self, p: int) -> None:
         if p > self.count:
             x = self.source(p)
+            start = self.count
             self.x = np.ascontiguousarray(x, dtype=np.int8)
             self.count = len(x)
-            self.refresh()
+            self.refresh(start)
 
-    def refresh(self) -> None:
+    def refresh(self, start: int) -> None:
         pass
 
 
@@ -124,6 +129,8 @@ class StabilityChecker(_PrefixCache):
         self.model, self.criterion, self.n = model, criterion, n
         self.tables = stability_tables(model, n, max(p_limit, 1))
         self.c_acc = self.tables.c_acc
+        self.packed = np.zeros((0, (n + 63) // 64), dtype=np.uint64)
+        self.sel = np.zeros((0, n), dtype=np.int8)
         self._reset()
 
     def _reset(self) -> None:
@@ -143,9 +150,11 @@ class StabilityChecker(_PrefixCache):
             self.c_acc = self.tables.c_sum  # exact int64 table
             self._reset()
 
-    def refresh(self) -> None:
-        self.packed = pack_rows(self.x)
-        self.sel = (self.x > 0).astype(np.int8)  # a quarter of the memory traffic of int32
+    def refresh(self, start: int) -> None:
+        new = self.x[start:]
+        self.packed = np.concatenate([self.packed[:start], pack_rows(new)])
+        # int8 selector rows: a quarter of the memory traffic of int32
+        self.sel = np.concatenate([self.sel[:start], (new > 0).astype(np.int8)])
 
     def __call__(self, p: int) -> bool:
         self.ensure(p)
@@ -192,8 +201,8 @@ class DynamicsChecker(_PrefixCache):
         self.target = target_overlap(criterion, n)
         self.final_overlap = np.zeros(0, dtype=np.int64)
 
-    def refresh(self) -> None:
-        self.xt = np.ascontiguousarray(self.x.T)
+    def refresh(self, start: int) -> None:
+        self.xt = np.ascontiguousarray(self.x.T)  # O(P N), against O(P^2 N) per relaxation check
 
     def __call__(self, p: int) -> bool:
         self.ensure(p)
