@@ -218,8 +218,8 @@ def measure(model, degree, beta, criterion, noise, min_overlap, threshold, max_s
       hopcap measure --model poly --search degree --patterns set.npz
     """
     from .criteria import make_criterion
-    from .datasets import PatternSpec, dataset_patterns, load_patterns
-    from .measure import MeasureConfig, run_measurements, summarize_rows, unique_configs
+    from .datasets import dataset_patterns, load_patterns
+    from .measure import MeasureConfig, grid_configs, run_measurements, summarize_rows, unique_configs
     from .models import BinaryDAM
     from .results import check_writable, read_results
 
@@ -242,13 +242,9 @@ def measure(model, degree, beta, criterion, noise, min_overlap, threshold, max_s
                                          **common))
     else:
         for m in models:
-            for n in sizes or default_sizes(m.name, m.degree):
-                for c in correlation:
-                    for d in min_distance:
-                        spec = PatternSpec(n, bias=bias, correlation=c, min_distance=d,
-                                           max_tries=max_tries)
-                        configs.append(MeasureConfig(m, crit, spec=spec, trials=20 if trials is None
-                                                     else trials, **common))
+            configs += grid_configs(m, crit, sizes or default_sizes(m.name, m.degree), correlation,
+                                    min_distance, bias=bias, max_tries=max_tries,
+                                    trials=20 if trials is None else trials, **common)
     configs = unique_configs(configs)
     if output:
         check_writable(output)

@@ -19,6 +19,7 @@ from . import __version__
 from ._compile import thread_count
 from .criteria import Criterion, Overlap, Retrieve
 from .datasets import (
+    DEFAULT_MAX_TRIES,
     PatternSpec,
     PatternStream,
     check_feasible,
@@ -108,6 +109,17 @@ class MeasureConfig:
             "search": self.search,
             "set_size": self.set_size if self.search == "degree" else None,
         }
+
+
+def grid_configs(model: BinaryDAM, criterion: Criterion, sizes: Iterable[int],
+                 correlations: Iterable[float] = (0.0,), min_distances: Iterable[int] = (0,), *,
+                 bias: float = 0.5, max_tries: int = DEFAULT_MAX_TRIES, **options) -> list[MeasureConfig]:
+    """One configuration of generated patterns per N, correlation and separation (in that nesting
+    order); ``options`` sets the other MeasureConfig fields (trials, seed, p_cap, search, ...)."""
+    return [MeasureConfig(model, criterion, spec=PatternSpec(n, bias=bias, correlation=c,
+                                                             min_distance=d, max_tries=max_tries),
+                          **options)
+            for n in sizes for c in correlations for d in min_distances]
 
 
 def dynamics_seed(seed: int, trial: int) -> int:

@@ -54,7 +54,8 @@ def model_of(key: dict) -> BinaryDAM:
     return BinaryDAM(key["model"], degree=int(degree) if degree is not None else None, beta=beta)
 
 
-def _criterion_of(key: dict):
+def criterion_of(key: dict):
+    """The criterion of a configuration's columns."""
     noise = _clean(key.get("noise"))
     min_overlap = _clean(key.get("min_overlap"))
     return make_criterion(key["criterion"], threshold=float(_clean(key.get("threshold")) or 1.0),
@@ -132,7 +133,7 @@ def _draw_group(ax, key: dict, sub: pd.DataFrame, family: str, color: str, drawn
         grid = np.linspace(sizes.min(), sizes.max(), 100)
         ax.plot(grid, fit.predict(grid), "-", color=color, lw=1, alpha=0.7)
     try:
-        laws = laws_for(model_of(key), _criterion_of(key))
+        laws = laws_for(model_of(key), criterion_of(key))
     except ValueError:
         laws = []
     grid = np.linspace(sizes.min(), sizes.max(), 100)

@@ -20,13 +20,18 @@ from pathlib import Path
 
 import pandas as pd
 
-from .criteria import make_criterion
-from .datasets import PatternSpec, dataset_patterns
+from .datasets import dataset_patterns
 from .errors import HopcapError
 from .fit import fit_trials
-from .measure import MeasureConfig, run_measurements
-from .models import BinaryDAM
-from .plotting import configuration_groups, group_label, model_of, plot_capacity, plot_structure
+from .measure import MeasureConfig, grid_configs, run_measurements
+from .plotting import (
+    configuration_groups,
+    criterion_of,
+    group_label,
+    model_of,
+    plot_capacity,
+    plot_structure,
+)
 from .results import is_blank, read_results
 from .stats import summarize
 from .theory import expected_loglog_slope, mutual_information_rate
@@ -72,27 +77,17 @@ def batch_configs(table: pd.DataFrame, seed: int = 0) -> list[tuple[str, Measure
     ``dataset`` measures a real set in a fresh random order per trial instead)."""
     out = []
     for row in table.to_dict("records"):
-        model = BinaryDAM(row["model"],
-                          degree=None if is_blank(row["degree"]) else int(row["degree"]),
-                          beta=None if is_blank(row["beta"]) else float(row["beta"]))
-        criterion = make_criterion(
-            row["criterion"],
-            threshold=1.0 if is_blank(row["threshold"]) else float(row["threshold"]),
-            noise=None if is_blank(row["noise"]) else float(row["noise"]),
-            min_overlap=0.95 if is_blank(row["min_overlap"]) else float(row["min_overlap"]))
-        trials = int(row["trials"])
+        model, criterion, trials = model_of(row), criterion_of(row), int(row["trials"])
         if not is_blank(row.get("dataset", "")):
             out.append((row["study"], MeasureConfig(
                 model, criterion, patterns=dataset_patterns(row["dataset"]),
                 patterns_label=row["dataset"], shuffle=True, trials=trials, seed=seed)))
             continue
-        for n in str(row["sizes"]).split():
-            for c in _values(row, "correlation", float, 0.0):
-                for d in _values(row, "min_distance", int, 0):
-                    spec = PatternSpec(int(n), correlation=c, min_distance=d,
-                                       bias=_values(row, "bias", float, 0.5)[0])
-                    out.append((row["study"], MeasureConfig(model, criterion, spec=spec,
-                                                            trials=trials, seed=seed)))
+        grid = grid_configs(model, criterion, _values(row, "sizes", int, None),
+                            _values(row, "correlation", float, 0.0),
+                            _values(row, "min_distance", int, 0),
+                            bias=_values(row, "bias", float, 0.5)[0], trials=trials, seed=seed)
+        out.extend((row["study"], config) for config in grid)
     return out
 
 

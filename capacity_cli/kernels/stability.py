@@ -80,7 +80,9 @@ def _grow_tile(rows, count, mu0, hi, packed, sel, n, c_acc, c_sum, c_diff, c_bou
     """Add columns mu in [mu0, hi) to the sums of ``count`` <= TILE rows held in buf, t, dd, sb.
 
     Unused slots get coefficient 0, so one unrolled loop serves every tile; reading each pattern
-    row once for four sums is what makes this loop faster than a BLAS matrix product here.
+    row once for four sums is what makes this loop faster than a BLAS matrix product here. The four
+    per-slot blocks are written out on purpose: folding them into an inlined helper measured about
+    25% slower (poly 3 at N = 256, and exp at N = 20).
     """
     zero = c_acc[0] * 0
     p0 = packed[rows[0]]
