@@ -199,7 +199,11 @@ class DynamicsChecker(_PrefixCache):
         self.seed = np.uint64(seed % 2**64)
         self.n_flip = cue_flips(criterion.noise, n)
         self.target = target_overlap(criterion, n)
+        # Per pattern of the last stored prefix: final self-overlap, sweeps run, and whether the
+        # dynamics converged before the sweep cap.
         self.final_overlap = np.zeros(0, dtype=np.int64)
+        self.sweeps = np.zeros(0, dtype=np.int64)
+        self.converged = np.zeros(0, dtype=np.bool_)
 
     def refresh(self, start: int) -> None:
         self.xt = np.ascontiguousarray(self.x.T)  # O(P N), against O(P^2 N) per relaxation check
@@ -217,7 +221,7 @@ class DynamicsChecker(_PrefixCache):
         n_bad = _run_groups(relax_prefix, relax_rows, args, outputs, 2 * p * p * self.n)
         if n_bad > allowed:
             return False  # outputs may be partial (early exit): keep those of the last stored prefix
-        self.final_overlap = final
+        self.final_overlap, self.sweeps, self.converged = final, sweeps, converged
         return True
 
 
