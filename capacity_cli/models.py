@@ -1,8 +1,9 @@
 """Binary dense associative memories, E(y) = -sum_mu F(xi_mu . y) (theory.md section 1).
 
 A model is a small frozen dataclass; everything the kernels need from it is its *gain table*
-g(m) = F(m) - F(m-2) on m in [-N, N+2]. Adding a binary energy means adding a case to
-:func:`energy_integer` or :func:`energy_scaled`; the kernels never change.
+g(m) = F(m) - F(m-2) on m in [-N, N+2] and, for the decisions float64 cannot certify, its values at the
+overlap levels (kernels.exact). Adding a binary energy means adding a case to :func:`energy_integer`
+(and :func:`derivative_integer`); the kernels never change.
 
 | model    | F(x)             | source                              |
 |----------|------------------|-------------------------------------|
@@ -12,28 +13,32 @@ g(m) = F(m) - F(m-2) on m in [-N, N+2]. Adding a binary energy means adding a ca
 | exp      | exp(beta x)      | Demircigil et al. 2017              |
 
 Decisions are invariant to a positive scale of F, so hebbian uses x^2 (integers) and exp uses
-exp(beta (x - N)) (no overflow at any N).
+exp(beta (x - N)) (no overflow at any N). Every decision is exact (docs/theory.md section 1,
+"Exact decisions") for every model in range: degree <= MAX_DEGREE, beta in [BETA_MIN, BETA_MAX].
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
+from decimal import Decimal, localcontext
 
 import numpy as np
 
 from .errors import HopcapError
 
 BINARY_MODELS = ("hebbian", "poly", "rectpoly", "exp")
-#: Relative tie tolerance for float tables (the exp energy): a flip gain within RTOL of a bound on
-#: sum_mu |term_mu| counts as an exact tie. The dynamics use sum_mu |term_mu| itself; the stability
-#: check uses its per-pattern bound S_nu = 2 sum_mu max(|g(m)|, |g(m+2)|) >= sum_mu |term_mu| (for
-#: every unit at once; for exp at most e^(2 beta) times the sum): at beta = 1 a window of at most
-#: 7.4e-10 of the summed magnitudes.
-#: float64 sums of P terms err by at most about P * 1.1e-16 of sum |terms|, below 1e-10 for P < 1e6.
-RTOL_FLOAT = 1e-10
+#: Degrees of poly/rectpoly that hopcap accepts. Decisions are exact at every degree (level 3 uses
+#: Python integers); the cap only keeps tables (m^a for |m| <= N + 2) and run times sane.
+MAX_DEGREE = 1000
+#: Inverse temperatures of exp that hopcap accepts. Decisions are exact for every beta; below
+#: BETA_MIN nearly every gain is a near-cancellation (e^(beta x) is nearly linear) and would need
+#: exact arithmetic, above BETA_MAX the model is a nearest-pattern rule with e^(2 beta) > 10^43.
+BETA_MIN, BETA_MAX = 1e-4, 50.0
 #: Largest |value| we let an int64 sum reach (headroom for the 2A - T combination).
 INT64_SAFE = 2**61
+#: Float tables of integer energies are scaled by a power of two so that their largest entry is below
+#: 2^FLOAT_TABLE_BITS: P such entries still sum without overflow.
+FLOAT_TABLE_BITS = 960
 
 
 @dataclass(frozen=True)
@@ -55,14 +60,16 @@ class BinaryDAM:
         if self.name not in BINARY_MODELS:
             raise HopcapError(f"unknown model {self.name!r}; choose one of {', '.join(BINARY_MODELS)}")
         if self.name in ("poly", "rectpoly"):
-            if self.degree is None or int(self.degree) != self.degree or self.degree < 2:
-                raise HopcapError(f"--degree must be an integer >= 2 for {self.name}, got {self.degree}")
+            if self.degree is None or int(self.degree) != self.degree or \
+                    not 2 <= self.degree <= MAX_DEGREE:
+                raise HopcapError(f"--degree must be an integer in [2, {MAX_DEGREE}] for {self.name}, "
+                                  f"got {self.degree}")
             object.__setattr__(self, "degree", int(self.degree))
             object.__setattr__(self, "beta", None)
         elif self.name == "exp":
             beta = 1.0 if self.beta is None else float(self.beta)
-            if not (beta > 0 and math.isfinite(beta)) or beta > 50:
-                raise HopcapError(f"--beta must be in (0, 50] for exp, got {self.beta}")
+            if not BETA_MIN <= beta <= BETA_MAX:  # also rejects NaN
+                raise HopcapError(f"--beta must be in [{BETA_MIN:g}, {BETA_MAX:g}] for exp, got {self.beta}")
             object.__setattr__(self, "beta", beta)
             object.__setattr__(self, "degree", None)
         else:
@@ -71,7 +78,7 @@ class BinaryDAM:
 
     @property
     def is_integer(self) -> bool:
-        """True when F takes integer values on integers, so decisions can be exact."""
+        """True when F takes integer values on integers (every model but exp)."""
         return self.name != "exp"
 
     @property
@@ -86,20 +93,24 @@ class BinaryDAM:
     def gain_table(self, n: int) -> np.ndarray:
         """g(m) = F(m) - F(m-2) at index m + n, m in [-n, n+2] (length 2n+3).
 
-        int64 (exact) for integer energies whose gains fit, float64 otherwise.
+        int64 (exact) for integer energies whose gains fit; otherwise float64, each entry the exact
+        value correctly rounded (integer energies scaled by a power of two, exp by e^(-beta n)).
         """
         ms = range(-n, n + 3)
         if self.is_integer:
             values = [energy_integer(self, m) - energy_integer(self, m - 2) for m in ms]
             if max(abs(v) for v in values) < INT64_SAFE:
                 return np.array(values, dtype=np.int64)
-            return np.array([float(v) for v in values], dtype=np.float64)
-        factor = -math.expm1(-2.0 * self.beta)
-        return np.array([factor * math.exp(self.beta * (m - n)) for m in ms], dtype=np.float64)
+            return scaled_floats(values)
+        with localcontext() as ctx:
+            ctx.prec = 40
+            beta = Decimal(self.beta)
+            factor = 1 - (-2 * beta).exp()
+            return np.array([float(factor * (beta * (m - n)).exp()) for m in ms], dtype=np.float64)
 
 
 def energy_integer(model: BinaryDAM, m: int) -> int:
-    """F(m) in exact integer arithmetic (Python ints) for the integer energies."""
+    """F(m) in exact integer arithmetic (Python ints) for the integer energies (hebbian as m^2)."""
     if model.name == "hebbian":
         return m * m
     if model.name == "poly":
@@ -109,28 +120,139 @@ def energy_integer(model: BinaryDAM, m: int) -> int:
     raise ValueError(f"{model.name} has no integer energy")
 
 
+def derivative_integer(model: BinaryDAM, m: int) -> int:
+    """F'(m) in exact integers (hebbian as 2m, consistent with F = m^2)."""
+    if model.name == "hebbian":
+        return 2 * m
+    if model.name == "poly":
+        return model.degree * m ** (model.degree - 1)
+    if model.name == "rectpoly":
+        return model.degree * max(m, 0) ** (model.degree - 1)
+    raise ValueError(f"{model.name} has no integer energy")
+
+
+def scaled_floats(values: list[int]) -> np.ndarray:
+    """Exact integers divided by one power of two (decisions are scale-free) so that the largest is
+    below 2^FLOAT_TABLE_BITS, each correctly rounded to float64 (tiny ones may underflow)."""
+    shift = max(0, max(abs(v) for v in values).bit_length() - FLOAT_TABLE_BITS)
+    return np.array([v / (1 << shift) for v in values], dtype=np.float64)  # int / int rounds correctly
+
+
+def levels(n: int) -> range:
+    """The overlap levels m_j = -n - 2 + 2 j, j = 0..n+2, at which flip gains evaluate F."""
+    return range(-n - 2, n + 3, 2)
+
+
+@dataclass(frozen=True)
+class LevelTable:
+    """The level-2 table of kernels.exact.table_sign for one model, N and rule."""
+
+    table: np.ndarray
+    ratio_form: bool
+
+
+def level_table(model: BinaryDAM, n: int, derivative: bool = False) -> LevelTable:
+    """F(m_j) (or F'(m_j)) at the levels of :func:`levels`: integer energies as correctly rounded,
+    scaled floats; exp in ratio form, table[k] = q^-k with q = e^(2 beta) (F(m_j) and F'(m_j) are
+    both proportional to q^j)."""
+    if model.is_integer:
+        f = derivative_integer if derivative else energy_integer
+        return LevelTable(scaled_floats([f(model, m) for m in levels(n)]), False)
+    with localcontext() as ctx:
+        ctx.prec = 40
+        r = (Decimal(-2.0 * model.beta)).exp()
+        return LevelTable(np.array([float(r**k) for k in range(n + 3)], dtype=np.float64), True)
+
+
+def exact_signs(model: BinaryDAM, n: int, counts: np.ndarray, derivative: bool = False) -> np.ndarray:
+    """Level 3: the exact sign of sum_j counts[r, j] F(m_j) (or F'(m_j)) for every row r.
+
+    Integer energies: Python integers. exp: sign of sum_j counts[r, j] q^j, q = e^(2 beta), from
+    :func:`exp_polynomial_sign`.
+    """
+    counts = np.asarray(counts, dtype=np.int64).reshape(-1, n + 3)
+    if model.is_integer:
+        f = derivative_integer if derivative else energy_integer
+        values = np.array([f(model, m) for m in levels(n)], dtype=object)
+        sums = counts.astype(object) @ values
+        return np.array([(v > 0) - (v < 0) for v in sums], dtype=np.int8)
+    return np.array([exp_polynomial_sign([int(c) for c in row], model.beta) for row in counts],
+                    dtype=np.int8)
+
+
+#: Digits of the first bracket of q in :func:`exp_polynomial_sign`; doubled until the sign is decided.
+_FIRST_DIGITS = 60
+_MAX_DIGITS = 1 << 20
+
+
+def exp_polynomial_sign(coefficients: list[int], beta: float) -> int:
+    """Exact sign of p(q) = sum_j c_j q^j at q = e^(2 beta), for integer c_j.
+
+    beta is a float, hence a non-zero rational, so q is transcendental (Lindemann-Weierstrass) and
+    p(q) = 0 only when every c_j is 0. Otherwise q is bracketed as [q_lo, q_hi] from Python's decimal
+    exp (correctly rounded), p = p+ - p- splits into polynomials with non-negative coefficients,
+    increasing in q > 0, so p(q) lies in [p+(q_lo) - p-(q_hi), p+(q_hi) - p-(q_lo)], evaluated in
+    exact integers; the precision doubles until that interval excludes 0.
+    """
+    nonzero = [j for j, c in enumerate(coefficients) if c]
+    if not nonzero:
+        return 0
+    low = nonzero[0]
+    c = coefficients[low: nonzero[-1] + 1]  # dividing by q^low keeps the sign
+    top = len(c) - 1
+    digits = _FIRST_DIGITS
+    while digits <= _MAX_DIGITS:
+        with localcontext() as ctx:
+            ctx.prec = digits + 10
+            q = Decimal(2.0 * beta).exp()  # 2 beta is exact in binary and in Decimal
+        _, mantissa_digits, scale = q.as_tuple()
+        mantissa = int("".join(map(str, mantissa_digits)))
+        # q = mantissa 10^scale within half a unit of the last digit: bracket it with one unit.
+        lo, hi = mantissa - 1, mantissa + 1
+        values = []
+        for x in (lo, hi):  # p(x 10^scale), times 10^(-scale top) when scale < 0: integers
+            pos = neg = 0
+            for j, cj in enumerate(c):
+                if cj:
+                    term = abs(cj) * x**j * 10 ** (scale * (j - top) if scale < 0 else scale * j)
+                    if cj > 0:
+                        pos += term
+                    else:
+                        neg += term
+            values.append((pos, neg))
+        (pos_lo, neg_lo), (pos_hi, neg_hi) = values
+        if pos_lo - neg_hi > 0:
+            return 1
+        if pos_hi - neg_lo < 0:
+            return -1
+        digits *= 2
+    raise HopcapError(f"could not decide the sign of an exp flip gain at beta={beta} "
+                      f"with {_MAX_DIGITS} digits")
+
+
 @dataclass(frozen=True)
 class GainArithmetic:
     """How a kernel sums gains for a given model, N and number of patterns P.
 
-    ``gain`` is the table the dynamics use; ``rtol`` is 0 for exact arithmetic.
+    ``gain`` is the table the dynamics use; ``exact`` when it is int64 and P of its entries cannot
+    overflow (then every decision is a plain integer sign); otherwise float64 with a rigorous error
+    bound, and ``levels`` decides what the bound leaves open (kernels.exact).
     """
 
     gain: np.ndarray
-    rtol: float
+    exact: bool
+    levels: LevelTable
     shiftable: bool = False  # g(m + s) = e^(beta s) g(m): lookups may be shifted (exp only)
 
-    @property
-    def exact(self) -> bool:
-        return self.rtol == 0.0
 
-
-def gain_arithmetic(model: BinaryDAM, n: int, p: int) -> GainArithmetic:
-    """Pick exact int64 arithmetic when P * max|g| stays below 2^61, else float64 with a tolerance."""
+def gain_arithmetic(model: BinaryDAM, n: int, p: int, derivative: bool = False) -> GainArithmetic:
+    """Exact int64 arithmetic when P * max|g| stays below 2^61, else float64 with certified decisions.
+    ``derivative``: the level table of F' (the field rule) instead of F."""
     gain = model.gain_table(n)
+    table = level_table(model, n, derivative)
     if gain.dtype == np.int64 and p * int(np.abs(gain).max()) < INT64_SAFE:
-        return GainArithmetic(gain, 0.0)
-    return GainArithmetic(gain.astype(np.float64), RTOL_FLOAT, shiftable=model.name == "exp")
+        return GainArithmetic(gain, True, table)
+    return GainArithmetic(gain.astype(np.float64), False, table, shiftable=model.name == "exp")
 
 
 @dataclass(frozen=True)
@@ -141,7 +263,8 @@ class StabilityTables:
     c_sum: np.ndarray  # c(m) exact (int64) or float64
     c_diff: np.ndarray  # g(m) - g(m+2)
     c_bound: np.ndarray  # 2 max(|g(m)|, |g(m+2)|)
-    rtol: float
+    exact: bool
+    levels: LevelTable
 
     @property
     def acc_dtype(self) -> np.dtype:
@@ -160,4 +283,4 @@ def stability_tables(model: BinaryDAM, n: int, p: int) -> StabilityTables:
         c_acc = (c_sum & 0xFFFFFFFF).astype(np.uint32).view(np.int32)
     else:
         c_acc = c_sum
-    return StabilityTables(c_acc, c_sum, c_diff, c_bound, arith.rtol)
+    return StabilityTables(c_acc, c_sum, c_diff, c_bound, arith.exact, arith.levels)

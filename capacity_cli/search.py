@@ -20,9 +20,10 @@ import numpy as np
 
 from .criteria import Criterion, Stable, allowed_failures, cue_flips, target_overlap
 from .kernels.bits import pack_rows
-from .kernels.dynamics import relax_prefix, relax_rows
+from .kernels.dynamics import relax_pattern, relax_prefix, relax_rows
+from .kernels.exact import UNDECIDED, decide_rows, row_unit_signs
 from .kernels.stability import INT32_LIMIT, extend_rows, extend_stability
-from .models import BinaryDAM, gain_arithmetic, stability_tables
+from .models import BinaryDAM, LevelTable, exact_signs, gain_arithmetic, stability_tables
 
 #: Below this many multiply-adds a check runs serially: waking the thread pool (and, on a busy
 #: machine, waiting for a descheduled worker at the barrier) costs more than the work.
@@ -89,6 +90,22 @@ def _run_groups(parallel_kernel, row_kernel, args: tuple, outputs: tuple, work: 
     failures = np.zeros(1, dtype=np.int64)
     row_kernel(0, 1, *args, failures, *outputs)
     return int(failures[0])
+
+
+def decide_undecided_rows(model: BinaryDAM, n: int, packed: np.ndarray, sel: np.ndarray, p: int,
+                          levels: LevelTable, stable: np.ndarray) -> None:
+    """Replace the UNDECIDED entries of a stability check's ``stable`` (int8) by exact decisions for
+    the prefix of p patterns: level counts in numba (kernels.exact.decide_rows), then exact arithmetic
+    (models.exact_signs) for the gains those leave open."""
+    rows = np.flatnonzero(stable == UNDECIDED)
+    decide_rows(rows, p, packed, sel, n, levels.table, levels.ratio_form, stable)
+    counts = np.empty((n, n + 3), dtype=np.int64)
+    signs = np.empty(n, dtype=np.int8)
+    for r in np.flatnonzero(stable == UNDECIDED):
+        row_unit_signs(r, p, packed, sel, n, levels.table, levels.ratio_form, counts, signs)
+        open_units = signs == UNDECIDED
+        signs[open_units] = exact_signs(model, n, counts[open_units])
+        stable[r] = 0 if (signs < 0).any() else 1
 
 
 class _PrefixCache:
@@ -168,23 +185,27 @@ class StabilityChecker(_PrefixCache):
         tot = np.empty(p, dtype=t.c_sum.dtype)
         diff = np.empty(p, dtype=t.c_sum.dtype)
         bound = np.empty(p, dtype=t.c_bound.dtype)
-        stable = np.zeros(p, dtype=np.bool_)
+        stable = np.zeros(p, dtype=np.int8)
         margin = np.empty(p, dtype=np.float64)
         allowed = allowed_failures(self.criterion.threshold, p)
         # Old rows with the least slack first: an unstable prefix is then usually rejected after a
         # few rows. The order changes how soon a check stops, never what it decides.
         order = np.concatenate([np.argsort(self.margin, kind="stable"), np.arange(self.lo, p)])
-        args = (self.packed, self.sel, n, self.c_acc, t.c_sum, t.c_diff, t.c_bound, t.rtol, self.lo, p,
+        args = (self.packed, self.sel, n, self.c_acc, t.c_sum, t.c_diff, t.c_bound, t.exact, self.lo, p,
                 self.acc, self.tot, self.diff, self.bound, allowed, order)
         outputs = (acc, tot, diff, bound, stable, margin)
         n_bad = _run_groups(extend_stability, extend_rows, args, outputs,
                             (p - self.lo) * (p + self.lo) * n)
         if n_bad > allowed:
             return False
+        if (stable == UNDECIDED).any():
+            decide_undecided_rows(self.model, n, self.packed, self.sel, p, t.levels, stable)
+            if int((stable == 0).sum()) > allowed:
+                return False
         # The sums just written become the state; the old state's buffer is the next spare.
         self._spare = self.acc.base if self.acc.base is not None else self.acc
         self.lo, self.acc, self.tot, self.diff, self.bound = p, acc, tot, diff, bound
-        self.stable, self.margin = stable, margin
+        self.stable, self.margin = stable.astype(np.bool_), margin
         return True
 
 
@@ -213,16 +234,39 @@ class DynamicsChecker(_PrefixCache):
         final = np.zeros(p, dtype=np.int64)
         sweeps = np.zeros(p, dtype=np.int64)
         converged = np.zeros(p, dtype=np.bool_)
+        needs_exact = np.zeros(p, dtype=np.bool_)
         allowed = allowed_failures(self.criterion.threshold, p)
-        args = (self.x, self.xt, p, self.arith.gain, self.arith.rtol, self.arith.shiftable,
-                self.n_flip, self.target,
-                self.criterion.max_sweeps, self.seed, allowed)
-        outputs = (final, sweeps, converged)
+        a = self.arith
+        args = (self.x, self.xt, p, a.gain, a.exact, a.shiftable, a.levels.table, a.levels.ratio_form,
+                self.n_flip, self.target, self.criterion.max_sweeps, self.seed, allowed)
+        outputs = (final, sweeps, converged, needs_exact)
         n_bad = _run_groups(relax_prefix, relax_rows, args, outputs, 2 * p * p * self.n)
         if n_bad > allowed:
             return False  # outputs may be partial (early exit): keep those of the last stored prefix
+        for nu in np.flatnonzero(needs_exact):
+            final[nu], sweeps[nu], converged[nu] = self._relax_exactly(int(nu), p)
+            if final[nu] < self.target:
+                n_bad += 1
+                if n_bad > allowed:
+                    return False
         self.final_overlap, self.sweeps, self.converged = final, sweeps, converged
         return True
+
+    def _relax_exactly(self, nu: int, p: int) -> tuple[int, int, bool]:
+        """Relax pattern nu over the prefix p, computing in exact arithmetic (level 3) every decision
+        that the float sums and level counts leave open: each one reruns the (deterministic)
+        relaxation with the exact signs found so far."""
+        a = self.arith
+        forced: list[int] = []
+        pending = np.zeros(self.n + 3, dtype=np.int64)
+        while True:
+            final, used, done, needs = relax_pattern(
+                nu, self.x, self.xt, p, a.gain, a.exact, a.shiftable, a.levels.table,
+                a.levels.ratio_form, np.array(forced, dtype=np.int8), self.n_flip, self.seed,
+                self.criterion.max_sweeps, pending)
+            if not needs:
+                return int(final), int(used), bool(done)
+            forced.append(int(exact_signs(self.model, self.n, pending)[0]))
 
 
 def make_checker(model: BinaryDAM, criterion: Criterion, source: PatternSource, n: int,

@@ -25,12 +25,14 @@ from capacity_cli.kernels.dynamics import (
     shuffle_inplace,
     stream_state,
 )
+from capacity_cli.kernels.exact import UNDECIDED
 from capacity_cli.kernels.stability import TILE, extend_rows, extend_stability
-from capacity_cli.models import BinaryDAM, gain_arithmetic, stability_tables
+from capacity_cli.models import BinaryDAM, exact_signs, gain_arithmetic, stability_tables
 from capacity_cli.search import (
     PARALLEL_MIN_WORK,
     StabilityChecker,
     capacity_of_sequence,
+    decide_undecided_rows,
     largest_storable,
     make_checker,
 )
@@ -105,10 +107,10 @@ def extend_direct(model, x, *, lo=0, old=None, allowed=None, mode="both", groups
     tot = np.full(hi, _sentinel(t.c_sum.dtype), t.c_sum.dtype)
     diff = np.zeros(hi, t.c_sum.dtype)
     bound = np.zeros(hi, t.c_bound.dtype)
-    stable = np.zeros(hi, dtype=np.bool_)
+    status = np.zeros(hi, dtype=np.int8)
     order = np.arange(hi)  # rows in index order (the checker puts low-margin old rows first)
-    args = (packed, sel, n, t.c_acc, t.c_sum, t.c_diff, t.c_bound, t.rtol, lo, hi, *old, allowed, order)
-    outputs = (acc, tot, diff, bound, stable, np.zeros(hi))
+    args = (packed, sel, n, t.c_acc, t.c_sum, t.c_diff, t.c_bound, t.exact, lo, hi, *old, allowed, order)
+    outputs = (acc, tot, diff, bound, status, np.zeros(hi))
     if mode == "serial":
         failures = np.zeros(1, dtype=np.int64)
         extend_rows(0, 1, *args, failures, *outputs)
@@ -116,7 +118,11 @@ def extend_direct(model, x, *, lo=0, old=None, allowed=None, mode="both", groups
     else:
         with numba.parallel_chunksize(1):
             n_bad = extend_stability(*args, groups, *outputs)
-    return int(n_bad), stable, (acc, tot, diff, bound)
+    if t.exact:
+        assert not (status == UNDECIDED).any()
+    # Rows the float sums leave open are decided exactly, as StabilityChecker does.
+    decide_undecided_rows(model, n, packed, (x > 0).astype(np.int8), hi, t.levels, status)
+    return int(n_bad), status.astype(bool), (acc, tot, diff, bound)
 
 
 def _reached(tot: np.ndarray) -> np.ndarray:
@@ -455,11 +461,11 @@ def test_extend_rows_strided_groups(step):
            np.zeros(0, t.c_bound.dtype))
     tot = np.full(hi, _sentinel(t.c_sum.dtype), t.c_sum.dtype)
     outputs = (np.zeros((hi, n), t.acc_dtype), tot, np.zeros(hi, t.c_sum.dtype),
-               np.zeros(hi, t.c_bound.dtype), np.zeros(hi, dtype=np.bool_), np.zeros(hi))
+               np.zeros(hi, t.c_bound.dtype), np.zeros(hi, dtype=np.int8), np.zeros(hi))
     failures = np.zeros(step, dtype=np.int64)
     for first in range(step):
         extend_rows(first, step, pack_rows(x), (x > 0).astype(t.acc_dtype), n, t.c_acc, t.c_sum,
-                    t.c_diff, t.c_bound, t.rtol, 0, hi, *old, hi, np.arange(hi), failures, *outputs)
+                    t.c_diff, t.c_bound, t.exact, 0, hi, *old, hi, np.arange(hi), failures, *outputs)
     assert _reached(tot).all()
     np.testing.assert_array_equal(outputs[4], flags)
     assert failures.tolist() == [int((~flags[j::step]).sum()) for j in range(step)]
@@ -549,6 +555,23 @@ def _relax_inputs(model, n, p, n_flip, seed):
     return x, np.ascontiguousarray(x.T), y, arith, state
 
 
+def run_relax(model, y, xt, p, n, arith, state, max_sweeps):
+    """kernels.dynamics.relax with every decision the float sums and level counts leave open decided
+    in exact arithmetic (the rerun loop of DynamicsChecker); y and state advance as relax's would."""
+    forced: list[int] = []
+    pending = np.zeros(n + 3, dtype=np.int64)
+    while True:
+        y_run, state_run = y.copy(), state.copy()
+        m, sweeps, converged, needs = relax(y_run, xt, p, n, arith.gain, arith.exact, arith.shiftable,
+                                            arith.levels.table, arith.levels.ratio_form,
+                                            np.array(forced, dtype=np.int8), state_run, max_sweeps,
+                                            pending)
+        if not needs:
+            y[:], state[:] = y_run, state_run
+            return m, sweeps, converged
+        forced.append(int(exact_signs(model, n, pending)[0]))
+
+
 def _kernel_orders(state: np.ndarray, n: int):
     """The sweep orders relax will use: shuffle_inplace on a copy of its state, one order kept."""
     state = state.copy()
@@ -567,7 +590,7 @@ def test_relax_matches_naive(model, n, p, n_flip, seed):
     x, xt, y0, arith, state = _relax_inputs(model, n, p, n_flip, seed)
     ey, esweeps, econv = naive.relax(model, x[:p], y0, _kernel_orders(state, n), 30)
     y = y0.copy()
-    m, sweeps, converged = relax(y, xt, p, n, arith.gain, arith.rtol, arith.shiftable, state, 30)
+    m, sweeps, converged = run_relax(model, y, xt, p, n, arith, state, 30)
     np.testing.assert_array_equal(y, ey)
     np.testing.assert_array_equal(m, x[:p].astype(np.int64) @ ey)
     assert (int(sweeps), bool(converged)) == (esweeps, econv)
@@ -582,7 +605,7 @@ def test_relax_energy_never_increases(model):
     energies, states = [naive.energy(model, x[:p], y0)], [y0]
     for k in range(1, 9):
         y = y0.copy()
-        _, sweeps, converged = relax(y, xt, p, n, arith.gain, arith.rtol, arith.shiftable, state0.copy(), k)
+        _, sweeps, converged = run_relax(model, y, xt, p, n, arith, state0.copy(), k)
         energies.append(naive.energy(model, x[:p], y))
         states.append(y)
         if converged:
@@ -609,8 +632,7 @@ def test_relax_all_ties_never_moves(model):
     arith = gain_arithmetic(model, 17, 2)
     for start in random_patterns(rng, 5, 17):
         y = start.astype(np.int64)
-        m, sweeps, converged = relax(y, xt, 2, 17, arith.gain, arith.rtol, arith.shiftable,
-                                     stream_state(np.uint64(3), 0), 10)
+        m, sweeps, converged = run_relax(model, y, xt, 2, 17, arith, stream_state(np.uint64(3), 0), 10)
         np.testing.assert_array_equal(y, start)
         assert (int(sweeps), bool(converged)) == (1, True)
         assert m.tolist() == [int(xi.astype(np.int64) @ start), -int(xi.astype(np.int64) @ start)]
@@ -623,8 +645,8 @@ def test_relax_from_distance1_tie_stays(model):
     arith = gain_arithmetic(model, 7, 2)
     for nu in range(2):
         y = x[nu].astype(np.int64)
-        _, sweeps, converged = relax(y, np.ascontiguousarray(x.T), 2, 7, arith.gain, arith.rtol,
-                                     arith.shiftable, stream_state(np.uint64(nu), 0), 5)
+        _, sweeps, converged = run_relax(model, y, np.ascontiguousarray(x.T), 2, 7, arith,
+                                         stream_state(np.uint64(nu), 0), 5)
         np.testing.assert_array_equal(y, x[nu])
         assert (int(sweeps), bool(converged)) == (1, True)
 
@@ -649,17 +671,20 @@ def _relax_prefix_kernel(model, x, p, n_flip, target, max_sweeps, seed, allowed=
         return one
     n = x.shape[1]
     arith = gain_arithmetic(model, n, p_limit or p)
+    needs_exact = np.zeros(p, dtype=np.bool_)
     outputs = (np.full(p, FINAL_SENTINEL, dtype=np.int64), np.zeros(p, dtype=np.int64),
                np.zeros(p, dtype=np.bool_))
-    args = (x, np.ascontiguousarray(x.T), p, arith.gain, arith.rtol, arith.shiftable, n_flip, target,
-            max_sweeps, np.uint64(seed), p + 1 if allowed is None else allowed)
+    args = (x, np.ascontiguousarray(x.T), p, arith.gain, arith.exact, arith.shiftable,
+            arith.levels.table, arith.levels.ratio_form, n_flip, target, max_sweeps, np.uint64(seed),
+            p + 1 if allowed is None else allowed)
     if mode == "serial":
         failures = np.zeros(1, dtype=np.int64)
-        relax_rows(0, 1, *args, failures, *outputs)
+        relax_rows(0, 1, *args, failures, *outputs, needs_exact)
         n_bad = failures[0]
     else:
         with numba.parallel_chunksize(1):
-            n_bad = relax_prefix(*args, groups, *outputs)
+            n_bad = relax_prefix(*args, groups, *outputs, needs_exact)
+    assert not needs_exact.any()  # level 2 decides every gain of these random cases
     return (int(n_bad), *outputs)
 
 

@@ -8,8 +8,9 @@ O(P) per unit from the overlaps m_mu = xi_mu . y; a flip updates them in O(P). T
 *shiftable* (the exp energy: g(m + s) = e^(beta s) g(m)) are read at m + s with s = N - max_mu m_mu,
 which scales every term by the same positive factor: decisions are unchanged, and the terms near the
 largest overlap never underflow however far the state is from every pattern. The unit flips only
-when dE_i < 0 strictly (exact ties keep the state; float tables treat |dE| <= rtol sum|terms| as a
-tie). Randomness (cue bits, sweep order) comes from a splitmix64 stream seeded by (seed, pattern
+when dE_i < 0 strictly (exact ties keep the state), decided exactly: by integer sums, or by float64
+sums outside their rounding bound, or else by kernels.exact. Randomness (cue bits, sweep order)
+comes from a splitmix64 stream seeded by (seed, pattern
 index), so results do not depend on the thread count or on P.
 """
 
@@ -19,6 +20,7 @@ import numpy as np
 from numba import njit, prange
 
 from .._compile import PARALLEL, SERIAL
+from .exact import UNDECIDED, rounding_bound, table_sign
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -75,12 +77,28 @@ def shuffle_inplace(order: np.ndarray, state: np.ndarray) -> None:
 
 
 @njit(**SERIAL)
-def relax(y, xt, p, n, gain, rtol, shiftable, state, max_sweeps):
+def unit_gain_counts(m, col, yi, n, p, counts):
+    """Level counts (kernels.exact) of the flip gain of a unit whose pattern column is ``col`` and
+    state ``yi``, from the overlaps m: +1 at the level of m_mu, -1 at that of m_mu - 2 s_mu."""
+    counts[:] = 0
+    for mu in range(p):
+        k = (m[mu] + n + 2) // 2
+        counts[k] += 1
+        counts[k - col[mu] * yi] -= 1
+
+
+@njit(**SERIAL)
+def relax(y, xt, p, n, gain, exact, shiftable, table, ratio_form, forced, state, max_sweeps, pending):
     """Run asynchronous sweeps in random order from y (modified in place) until a sweep flips
     nothing or ``max_sweeps`` sweeps ran. ``xt`` is the (N, >= p) transposed pattern matrix;
     ``shiftable`` allows the lookup shift described in the module docstring.
 
-    Returns (overlaps m_mu for mu < p, sweeps run, converged).
+    Decisions: exact tables by the sign of dE; float tables outside kernels.exact.rounding_bound,
+    else by the level counts (kernels.exact.table_sign), else by ``forced``: the exact signs of the
+    first len(forced) such decisions, computed by the caller. When a further decision needs exact
+    arithmetic, its level counts are written to ``pending`` and the relaxation stops.
+
+    Returns (overlaps m_mu for mu < p, sweeps run, converged, needs_exact).
     """
     m = np.zeros(p, dtype=np.int64)
     for i in range(n):
@@ -91,6 +109,8 @@ def relax(y, xt, p, n, gain, rtol, shiftable, state, max_sweeps):
     order = np.arange(n)
     zero = gain[0] * 0
     shift = n - m.max() if shiftable else 0
+    counts = np.zeros(n + 3, dtype=np.int64)
+    used_forced = 0
     for sweep in range(max_sweeps):
         shuffle_inplace(order, state)
         flips = 0
@@ -108,7 +128,25 @@ def relax(y, xt, p, n, gain, rtol, shiftable, state, max_sweeps):
                     term = -gain[mm + 2]
                 de += term
                 scale += abs(term)
-            if de < -rtol * scale:
+            if exact:
+                flip = de < 0
+            else:
+                err = rounding_bound(p, scale)
+                if de < -err:
+                    flip = True
+                elif de > err:
+                    flip = False
+                else:
+                    unit_gain_counts(m, col, yi, n, p, counts)
+                    sign = table_sign(counts, table, ratio_form)
+                    if sign == UNDECIDED:
+                        if used_forced == forced.shape[0]:
+                            pending[:] = counts
+                            return m, sweep, False, True
+                        sign = forced[used_forced]
+                        used_forced += 1
+                    flip = sign < 0
+            if flip:
                 y[i] = -yi
                 for mu in range(p):
                     m[mu] -= 2 * col[mu] * yi
@@ -116,43 +154,62 @@ def relax(y, xt, p, n, gain, rtol, shiftable, state, max_sweeps):
                     shift = n - m.max()
                 flips += 1
         if flips == 0:
-            return m, sweep + 1, True
-    return m, max_sweeps, False
+            return m, sweep + 1, True, False
+    return m, max_sweeps, False, False
 
 
 @njit(**SERIAL)
-def relax_rows(first, step, x, xt, p, gain, rtol, shiftable, n_flip, target_overlap, max_sweeps, seed,
-               allowed_failures, failures, final_overlap, sweeps, converged):
+def relax_pattern(nu, x, xt, p, gain, exact, shiftable, table, ratio_form, forced, n_flip, seed,
+                  max_sweeps, pending):
+    """Relax pattern nu from its cue (round(noise N) flips from its own random stream); see
+    :func:`relax`. Returns (final overlap with xi_nu, sweeps, converged, needs_exact)."""
+    state = stream_state(seed, nu)
+    y = x[nu].astype(np.int64)
+    flip_distinct(y, n_flip, state)
+    m, used, done, needs = relax(y, xt, p, x.shape[1], gain, exact, shiftable, table, ratio_form,
+                                 forced, state, max_sweeps, pending)
+    return m[nu], used, done, needs
+
+
+@njit(**SERIAL)
+def relax_rows(first, step, x, xt, p, gain, exact, shiftable, table, ratio_form, n_flip,
+               target_overlap, max_sweeps, seed, allowed_failures, failures, final_overlap, sweeps,
+               converged, needs_exact):
     """Relax patterns first, first + step, ... < p from their cues (see :func:`relax_prefix`);
     adds this group's failures to ``failures[first]`` and stops once all groups' failures exceed
-    ``allowed_failures``."""
-    n = x.shape[1]
+    ``allowed_failures``. A pattern whose relaxation needs an exact decision is marked in
+    ``needs_exact`` and not counted (the caller finishes it)."""
+    none_forced = np.zeros(0, dtype=np.int8)
+    pending = np.zeros(x.shape[1] + 3, dtype=np.int64)
     for nu in range(first, p, step):
         if failures.sum() > allowed_failures:
             return
-        state = stream_state(seed, nu)
-        y = x[nu].astype(np.int64)
-        flip_distinct(y, n_flip, state)
-        m, used, done = relax(y, xt, p, n, gain, rtol, shiftable, state, max_sweeps)
-        final_overlap[nu] = m[nu]
+        final, used, done, needs = relax_pattern(nu, x, xt, p, gain, exact, shiftable, table,
+                                                 ratio_form, none_forced, n_flip, seed, max_sweeps,
+                                                 pending)
+        final_overlap[nu] = final
         sweeps[nu] = used
         converged[nu] = done
-        if m[nu] < target_overlap:
+        needs_exact[nu] = needs
+        if not needs and final < target_overlap:
             failures[first] += 1
 
 
 @njit(**PARALLEL)
-def relax_prefix(x, xt, p, gain, rtol, shiftable, n_flip, target_overlap, max_sweeps, seed,
-                 allowed_failures, groups, final_overlap, sweeps, converged):
+def relax_prefix(x, xt, p, gain, exact, shiftable, table, ratio_form, n_flip, target_overlap,
+                 max_sweeps, seed, allowed_failures, groups, final_overlap, sweeps, converged,
+                 needs_exact):
     """Relax every pattern nu < p from a cue with ``n_flip`` random flips; a pattern succeeds when
     its final overlap with xi_nu is >= ``target_overlap`` (= n: exact retrieval).
 
     One parallel region over ``groups`` strided pattern groups. Returns the number of failures
     found; when it exceeds ``allowed_failures`` the work may have stopped early (not stored either
-    way), otherwise every pattern was relaxed and the outputs are complete.
+    way), otherwise every pattern was relaxed (or marked ``needs_exact``) and the outputs are
+    complete.
     """
     failures = np.zeros(groups, dtype=np.int64)
     for j in prange(groups):
-        relax_rows(j, groups, x, xt, p, gain, rtol, shiftable, n_flip, target_overlap, max_sweeps, seed,
-                   allowed_failures, failures, final_overlap, sweeps, converged)
+        relax_rows(j, groups, x, xt, p, gain, exact, shiftable, table, ratio_form, n_flip,
+                   target_overlap, max_sweeps, seed, allowed_failures, failures, final_overlap,
+                   sweeps, converged, needs_exact)
     return failures.sum()

@@ -13,7 +13,9 @@ prefix).
 Exact arithmetic for integer energies: A is accumulated in int32 with wrap-around, T and D in int64.
 Modulo 2^32 the result is exact, and it *is* the true value whenever |2 dE| <= S_nu < 2^31, with
 S_nu = 2 sum_mu max(|g(m)|, |g(m+2)|). Rows with larger S_nu are recomputed in int64. Float tables
-(the exp energy) use float64 throughout; a gain with |2 dE| <= rtol S_nu counts as an exact tie.
+(exp, and integer energies too large for int64) use float64 throughout and decide a row only where
+its minimum gain lies outside the rounding bound of kernels.exact.rounding_bound(P, S_nu); the
+rows left UNDECIDED are decided exactly by kernels.exact.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from numba.extending import overload
 
 from .._compile import PARALLEL, SERIAL
 from .bits import hamming_packed
+from .exact import UNDECIDED, rounding_bound
 
 INT32_LIMIT = 2**31
 
@@ -143,8 +146,22 @@ def _row_min_gain(r, hi, packed, sel, n, c_sum, arow, t, dd, sb):
     return lowest
 
 
+@njit(inline="always", **SERIAL)
+def row_status(lowest, exact, terms, magnitude):
+    """1 when min_i 2 dE_r,i >= 0 (stable), 0 when < 0, UNDECIDED when float64 cannot tell: exact
+    sums decide by sign; float sums only outside their rounding bound (kernels.exact)."""
+    if exact:
+        return 1 if lowest >= 0 else 0
+    err = rounding_bound(terms, magnitude)
+    if lowest - err >= 0:
+        return 1
+    if lowest + err < 0:
+        return 0
+    return UNDECIDED
+
+
 @njit(**SERIAL)
-def extend_rows(first, step, packed, sel, n, c_acc, c_sum, c_diff, c_bound, rtol, lo, hi,
+def extend_rows(first, step, packed, sel, n, c_acc, c_sum, c_diff, c_bound, exact, lo, hi,
                 acc_old, tot_old, diff_old, bound_old, allowed_failures, order, failures,
                 acc, tot, diff, bound, stable, margin):
     """Grow the sums of rows order[first], order[first + step], ... from prefix lo to hi and decide
@@ -160,8 +177,11 @@ def extend_rows(first, step, packed, sel, n, c_acc, c_sum, c_diff, c_bound, rtol
         decided, which matters only for how soon an unstable prefix is rejected.
     failures : per-group counts of unstable rows; this call adds to ``failures[first]`` only and
         stops once the counts of all groups add up to more than ``allowed_failures``.
-    acc, tot, diff, bound, stable : outputs for prefix hi; margin[r] = min_i 2 dE_r,i / max(S_r, 1),
-        the relative slack of row r (small: likely to turn unstable as the prefix grows).
+    exact : the tables are exact integers (decide by sign) or float64 (decide outside the rounding
+        bound, else leave the row UNDECIDED for kernels.exact).
+    acc, tot, diff, bound, stable : outputs for prefix hi; stable[r] is 1 (stable), 0 (unstable) or
+        UNDECIDED; margin[r] = min_i 2 dE_r,i / max(S_r, 1), the relative slack of row r (small:
+        likely to turn unstable as the prefix grows).
 
     Rows below lo only need the new columns [lo, hi); rows from lo on need all of [0, hi). Each
     kind is processed in tiles of TILE rows (see :func:`_grow_tile`).
@@ -204,27 +224,29 @@ def extend_rows(first, step, packed, sel, n, c_acc, c_sum, c_diff, c_bound, rtol
             bound[row] = sb[slot]
             lowest = _row_min_gain(row, hi, packed, sel, n, c_sum, acc[row], t[slot], dd[slot],
                                    sb[slot])
-            stable[row] = lowest >= -rtol * sb[slot]
+            status = row_status(lowest, exact, hi, sb[slot])
+            stable[row] = status
             margin[row] = lowest / max(sb[slot], 1.0)
-            if not stable[row]:
+            if status == 0:
                 failures[first] += 1
 
 
 @njit(**PARALLEL)
-def extend_stability(packed, sel, n, c_acc, c_sum, c_diff, c_bound, rtol, lo, hi,
+def extend_stability(packed, sel, n, c_acc, c_sum, c_diff, c_bound, exact, lo, hi,
                      acc_old, tot_old, diff_old, bound_old, allowed_failures, order, groups,
                      acc, tot, diff, bound, stable, margin):
     """Decide stability of rows 0..hi-1 after growing the prefix from lo to hi, in one parallel
     region: ``groups`` strided groups of ``order`` (order[j], order[j + groups], ...), see
     :func:`extend_rows`.
 
-    Returns the number of unstable rows found. If it exceeds ``allowed_failures`` the check may
-    have stopped early (the prefix is not stored either way); otherwise every row was decided and
-    the outputs are complete. So the decision never depends on the thread count or timing.
+    Returns the number of rows proven unstable. If it exceeds ``allowed_failures`` the check may
+    have stopped early (the prefix is not stored either way); otherwise every row was visited and
+    the outputs are complete, UNDECIDED rows included. So the decision never depends on the thread
+    count or timing.
     """
     failures = np.zeros(groups, dtype=np.int64)
     for j in prange(groups):
-        extend_rows(j, groups, packed, sel, n, c_acc, c_sum, c_diff, c_bound, rtol, lo, hi,
+        extend_rows(j, groups, packed, sel, n, c_acc, c_sum, c_diff, c_bound, exact, lo, hi,
                     acc_old, tot_old, diff_old, bound_old, allowed_failures, order, failures,
                     acc, tot, diff, bound, stable, margin)
     return failures.sum()
