@@ -27,6 +27,7 @@ import numpy as np
 from .errors import HopcapError
 
 BINARY_MODELS = ("hebbian", "poly", "rectpoly", "exp")
+UPDATE_RULES = ("energy", "field")
 #: Degrees of poly/rectpoly that hopcap accepts. Decisions are exact at every degree (level 3 uses
 #: Python integers); the cap only keeps tables (m^a for |m| <= N + 2) and run times sane.
 MAX_DEGREE = 1000
@@ -50,15 +51,22 @@ class BinaryDAM:
     name : one of ``hebbian``, ``poly``, ``rectpoly``, ``exp``.
     degree : the power a of ``poly`` / ``rectpoly`` (a >= 2); ignored otherwise.
     beta : the inverse temperature of ``exp`` (beta > 0); ignored otherwise.
+    rule : ``energy`` (flip when E strictly drops, theory.md section 1) or ``field`` (Krotov &
+        Hopfield 2021's hidden-neuron form: y_i <- sign(sum_mu xi_mu,i F'(xi_mu . y)), ties keep the
+        state; modern.md D). Both compare an "agree" and a "disagree" term per pattern, see
+        :meth:`gain_table`.
     """
 
     name: str
     degree: int | None = None
     beta: float | None = None
+    rule: str = "energy"
 
     def __post_init__(self) -> None:
         if self.name not in BINARY_MODELS:
             raise HopcapError(f"unknown model {self.name!r}; choose one of {', '.join(BINARY_MODELS)}")
+        if self.rule not in UPDATE_RULES:
+            raise HopcapError(f"unknown --rule {self.rule!r}; choose one of {', '.join(UPDATE_RULES)}")
         if self.name in ("poly", "rectpoly"):
             if self.degree is None or int(self.degree) != self.degree or \
                     not 2 <= self.degree <= MAX_DEGREE:
@@ -83,29 +91,48 @@ class BinaryDAM:
 
     @property
     def label(self) -> str:
-        """Short human label, e.g. ``poly a=3`` or ``exp beta=1``."""
+        """Short human label, e.g. ``poly a=3``, ``exp beta=1`` or ``poly a=3 field``."""
         if self.degree is not None:
-            return f"{self.name} a={self.degree}"
-        if self.beta is not None:
-            return f"{self.name} beta={self.beta:g}"
-        return self.name
+            label = f"{self.name} a={self.degree}"
+        elif self.beta is not None:
+            label = f"{self.name} beta={self.beta:g}"
+        else:
+            label = self.name
+        return label if self.rule == "energy" else f"{label} {self.rule}"
+
+    @property
+    def field(self) -> bool:
+        """True for the field rule."""
+        return self.rule == "field"
+
+    @property
+    def lookahead(self) -> int:
+        """Offset of the "disagree" term in the gain table: 2 for the energy rule, 0 for the field."""
+        return 0 if self.field else 2
 
     def gain_table(self, n: int) -> np.ndarray:
-        """g(m) = F(m) - F(m-2) at index m + n, m in [-n, n+2] (length 2n+3).
+        """The decision terms at index m + n, m in [-n, n+2] (length 2n+3). A unit with s_mu =
+        xi_mu,i y_i adds table[m + n] when s_mu = +1 and subtracts table[m + n + lookahead] when -1:
 
-        int64 (exact) for integer energies whose gains fit; otherwise float64, each entry the exact
+        * energy rule: g(m) = F(m) - F(m-2), so the sum is dE_i (theory.md section 1);
+        * field rule: F'(m), so the sum is y_i h_i, h_i = sum_mu xi_mu,i F'(m_mu).
+
+        int64 (exact) for integer energies whose terms fit; otherwise float64, each entry the exact
         value correctly rounded (integer energies scaled by a power of two, exp by e^(-beta n)).
         """
         ms = range(-n, n + 3)
         if self.is_integer:
-            values = [energy_integer(self, m) - energy_integer(self, m - 2) for m in ms]
+            if self.field:
+                values = [derivative_integer(self, m) for m in ms]
+            else:
+                values = [energy_integer(self, m) - energy_integer(self, m - 2) for m in ms]
             if max(abs(v) for v in values) < INT64_SAFE:
                 return np.array(values, dtype=np.int64)
             return scaled_floats(values)
         with localcontext() as ctx:
             ctx.prec = 40
             beta = Decimal(self.beta)
-            factor = 1 - (-2 * beta).exp()
+            factor = beta if self.field else 1 - (-2 * beta).exp()
             return np.array([float(factor * (beta * (m - n)).exp()) for m in ms], dtype=np.float64)
 
 
@@ -151,12 +178,12 @@ class LevelTable:
     ratio_form: bool
 
 
-def level_table(model: BinaryDAM, n: int, derivative: bool = False) -> LevelTable:
-    """F(m_j) (or F'(m_j)) at the levels of :func:`levels`: integer energies as correctly rounded,
-    scaled floats; exp in ratio form, table[k] = q^-k with q = e^(2 beta) (F(m_j) and F'(m_j) are
-    both proportional to q^j)."""
+def level_table(model: BinaryDAM, n: int) -> LevelTable:
+    """F(m_j) (F'(m_j) for the field rule) at the levels of :func:`levels`: integer energies as
+    correctly rounded, scaled floats; exp in ratio form, table[k] = q^-k with q = e^(2 beta) (F(m_j)
+    and F'(m_j) are both proportional to q^j)."""
     if model.is_integer:
-        f = derivative_integer if derivative else energy_integer
+        f = derivative_integer if model.field else energy_integer
         return LevelTable(scaled_floats([f(model, m) for m in levels(n)]), False)
     with localcontext() as ctx:
         ctx.prec = 40
@@ -164,15 +191,16 @@ def level_table(model: BinaryDAM, n: int, derivative: bool = False) -> LevelTabl
         return LevelTable(np.array([float(r**k) for k in range(n + 3)], dtype=np.float64), True)
 
 
-def exact_signs(model: BinaryDAM, n: int, counts: np.ndarray, derivative: bool = False) -> np.ndarray:
-    """Level 3: the exact sign of sum_j counts[r, j] F(m_j) (or F'(m_j)) for every row r.
+def exact_signs(model: BinaryDAM, n: int, counts: np.ndarray) -> np.ndarray:
+    """Level 3: the exact sign of sum_j counts[r, j] F(m_j) (F'(m_j) for the field rule) for every
+    row r.
 
     Integer energies: Python integers. exp: sign of sum_j counts[r, j] q^j, q = e^(2 beta), from
     :func:`exp_polynomial_sign`.
     """
     counts = np.asarray(counts, dtype=np.int64).reshape(-1, n + 3)
     if model.is_integer:
-        f = derivative_integer if derivative else energy_integer
+        f = derivative_integer if model.field else energy_integer
         values = np.array([f(model, m) for m in levels(n)], dtype=object)
         sums = counts.astype(object) @ values
         return np.array([(v > 0) - (v < 0) for v in sums], dtype=np.int8)
@@ -245,11 +273,10 @@ class GainArithmetic:
     shiftable: bool = False  # g(m + s) = e^(beta s) g(m): lookups may be shifted (exp only)
 
 
-def gain_arithmetic(model: BinaryDAM, n: int, p: int, derivative: bool = False) -> GainArithmetic:
-    """Exact int64 arithmetic when P * max|g| stays below 2^61, else float64 with certified decisions.
-    ``derivative``: the level table of F' (the field rule) instead of F."""
+def gain_arithmetic(model: BinaryDAM, n: int, p: int) -> GainArithmetic:
+    """Exact int64 arithmetic when P * max|g| stays below 2^61, else float64 with certified decisions."""
     gain = model.gain_table(n)
-    table = level_table(model, n, derivative)
+    table = level_table(model, n)
     if gain.dtype == np.int64 and p * int(np.abs(gain).max()) < INT64_SAFE:
         return GainArithmetic(gain, True, table)
     return GainArithmetic(gain.astype(np.float64), False, table, shiftable=model.name == "exp")
@@ -257,7 +284,9 @@ def gain_arithmetic(model: BinaryDAM, n: int, p: int, derivative: bool = False) 
 
 @dataclass(frozen=True)
 class StabilityTables:
-    """The tables of kernels.stability.extend_stability, indexed by m + n for m in [-n, n]."""
+    """The tables of kernels.stability.extend_stability, indexed by m + n for m in [-n, n]. With g
+    the agree term and g' the disagree term of :meth:`BinaryDAM.gain_table`, 2 x (decision sum) =
+    sum_mu (g - g') + sum_mu s_mu (g + g')."""
 
     c_acc: np.ndarray  # c(m) = g(m) + g(m+2) in the accumulator dtype (int32 wraps)
     c_sum: np.ndarray  # c(m) exact (int64) or float64
@@ -275,7 +304,8 @@ def stability_tables(model: BinaryDAM, n: int, p: int) -> StabilityTables:
     """Tables for the two-product stability check of up to ``p`` patterns of length ``n``."""
     arith = gain_arithmetic(model, n, 2 * p)
     g = arith.gain
-    lower, upper = g[:-2], g[2:]
+    # the "agree" term at m and the "disagree" term (theory.md's a and b for the energy rule)
+    lower, upper = g[:-2], g[model.lookahead: len(g) - 2 + model.lookahead]
     c_sum = lower + upper
     c_diff = lower - upper
     c_bound = 2 * np.maximum(np.abs(lower), np.abs(upper))

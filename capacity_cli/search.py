@@ -98,11 +98,11 @@ def decide_undecided_rows(model: BinaryDAM, n: int, packed: np.ndarray, sel: np.
     the prefix of p patterns: level counts in numba (kernels.exact.decide_rows), then exact arithmetic
     (models.exact_signs) for the gains those leave open."""
     rows = np.flatnonzero(stable == UNDECIDED)
-    decide_rows(rows, p, packed, sel, n, levels.table, levels.ratio_form, stable)
+    decide_rows(rows, p, packed, sel, n, model.field, levels.table, levels.ratio_form, stable)
     counts = np.empty((n, n + 3), dtype=np.int64)
     signs = np.empty(n, dtype=np.int8)
     for r in np.flatnonzero(stable == UNDECIDED):
-        row_unit_signs(r, p, packed, sel, n, levels.table, levels.ratio_form, counts, signs)
+        row_unit_signs(r, p, packed, sel, n, model.field, levels.table, levels.ratio_form, counts, signs)
         open_units = signs == UNDECIDED
         signs[open_units] = exact_signs(model, n, counts[open_units])
         stable[r] = 0 if (signs < 0).any() else 1
@@ -237,7 +237,8 @@ class DynamicsChecker(_PrefixCache):
         needs_exact = np.zeros(p, dtype=np.bool_)
         allowed = allowed_failures(self.criterion.threshold, p)
         a = self.arith
-        args = (self.x, self.xt, p, a.gain, a.exact, a.shiftable, a.levels.table, a.levels.ratio_form,
+        args = (self.x, self.xt, p, a.gain, self.model.field, a.exact, a.shiftable, a.levels.table,
+                a.levels.ratio_form,
                 self.n_flip, self.target, self.criterion.max_sweeps, self.seed, allowed)
         outputs = (final, sweeps, converged, needs_exact)
         n_bad = _run_groups(relax_prefix, relax_rows, args, outputs, 2 * p * p * self.n)
@@ -261,7 +262,7 @@ class DynamicsChecker(_PrefixCache):
         pending = np.zeros(self.n + 3, dtype=np.int64)
         while True:
             final, used, done, needs = relax_pattern(
-                nu, self.x, self.xt, p, a.gain, a.exact, a.shiftable, a.levels.table,
+                nu, self.x, self.xt, p, a.gain, self.model.field, a.exact, a.shiftable, a.levels.table,
                 a.levels.ratio_form, np.array(forced, dtype=np.int8), self.n_flip, self.seed,
                 self.criterion.max_sweeps, pending)
             if not needs:

@@ -79,12 +79,49 @@ def energy(model, X: np.ndarray, y: np.ndarray):
     return -_sum(F_terms(model, overlaps(X, y)))
 
 
+def F_prime(name: str, degree: int | None, beta: float | None, x: int):
+    """F'(x) from its definition (exact; exp as a 400-digit Decimal)."""
+    x = int(x)
+    if name == "hebbian":
+        return x
+    if name == "poly":
+        return degree * x ** (degree - 1)
+    if name == "rectpoly":
+        return degree * max(x, 0) ** (degree - 1)
+    with localcontext() as ctx:
+        ctx.prec = EXP_DIGITS
+        return Decimal(beta) * (Decimal(beta) * x).exp()
+
+
+def field_value(model, X: np.ndarray, y: np.ndarray, i: int):
+    """y_i h_i with h_i = sum_mu xi_mu,i F'(xi_mu . y) (Krotov & Hopfield 2021, the field rule): unit i
+    flips when it is < 0. Exact; for exp the terms are netted per overlap value first (0 exactly when
+    they cancel), then summed with 400 digits."""
+    X = np.asarray(X, dtype=np.int64)
+    y = np.asarray(y, dtype=np.int64)
+    m = X @ y
+    s = X[:, i] * y[i]
+    if model.name != "exp":
+        return sum(int(sk) * F_prime(model.name, model.degree, None, mk) for sk, mk in zip(s, m, strict=True))
+    net = Counter()
+    for sk, mk in zip(s, m, strict=True):
+        net[int(mk)] += int(sk)
+    if not any(net.values()):
+        return Decimal(0)
+    with localcontext() as ctx:
+        ctx.prec = EXP_DIGITS
+        return sum((c * F_prime("exp", None, model.beta, x) for x, c in net.items() if c), Decimal(0))
+
+
 def flip_gain(model, X: np.ndarray, y: np.ndarray, i: int):
-    """dE_i = E(y with y_i flipped) - E(y), by literally flipping and recomputing both energies.
+    """dE_i = E(y with y_i flipped) - E(y), by literally flipping and recomputing both energies; for a
+    model with ``rule == "field"`` the field rule's y_i h_i instead (:func:`field_value`).
 
     Exact (int / Fraction) for integer models. For exp a Decimal: exactly 0 when the terms cancel
     overlap value by overlap value, else their sum to 400 digits.
     """
+    if getattr(model, "rule", "energy") == "field":
+        return field_value(model, X, y, i)
     y = np.asarray(y, dtype=np.int64)
     flipped = y.copy()
     flipped[i] = -flipped[i]
@@ -129,6 +166,14 @@ def hebbian_stable_mask(X: np.ndarray) -> np.ndarray:
         h = W @ y
         out.append(bool(np.all(y * h >= 0)))
     return np.array(out, dtype=bool)
+
+
+def hebbian_diagonal_stable_mask(X: np.ndarray) -> np.ndarray:
+    """W = X^T X *with* its diagonal (W_ii = P), h = W y: y = xi_nu is a fixed point of y <- sign(h)
+    (ties keep the state) iff y_i h_i >= 0 (modern.md E's named variant; the hebbian field rule)."""
+    X = np.asarray(X, dtype=np.int64)
+    W = X.T @ X
+    return np.array([bool(np.all(y * (W @ y) >= 0)) for y in X], dtype=bool)
 
 
 def row_bound(model, X: np.ndarray, nu: int) -> int:

@@ -562,7 +562,8 @@ def run_relax(model, y, xt, p, n, arith, state, max_sweeps):
     pending = np.zeros(n + 3, dtype=np.int64)
     while True:
         y_run, state_run = y.copy(), state.copy()
-        m, sweeps, converged, needs = relax(y_run, xt, p, n, arith.gain, arith.exact, arith.shiftable,
+        m, sweeps, converged, needs = relax(y_run, xt, p, n, arith.gain, model.field, arith.exact,
+                                            arith.shiftable,
                                             arith.levels.table, arith.levels.ratio_form,
                                             np.array(forced, dtype=np.int8), state_run, max_sweeps,
                                             pending)
@@ -674,7 +675,7 @@ def _relax_prefix_kernel(model, x, p, n_flip, target, max_sweeps, seed, allowed=
     needs_exact = np.zeros(p, dtype=np.bool_)
     outputs = (np.full(p, FINAL_SENTINEL, dtype=np.int64), np.zeros(p, dtype=np.int64),
                np.zeros(p, dtype=np.bool_))
-    args = (x, np.ascontiguousarray(x.T), p, arith.gain, arith.exact, arith.shiftable,
+    args = (x, np.ascontiguousarray(x.T), p, arith.gain, model.field, arith.exact, arith.shiftable,
             arith.levels.table, arith.levels.ratio_form, n_flip, target, max_sweeps, np.uint64(seed),
             p + 1 if allowed is None else allowed)
     if mode == "serial":

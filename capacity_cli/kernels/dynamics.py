@@ -77,21 +77,29 @@ def shuffle_inplace(order: np.ndarray, state: np.ndarray) -> None:
 
 
 @njit(**SERIAL)
-def unit_gain_counts(m, col, yi, n, p, counts):
-    """Level counts (kernels.exact) of the flip gain of a unit whose pattern column is ``col`` and
-    state ``yi``, from the overlaps m: +1 at the level of m_mu, -1 at that of m_mu - 2 s_mu."""
+def unit_gain_counts(m, col, yi, n, p, field, counts):
+    """Level counts (kernels.exact) of the decision sum of a unit whose pattern column is ``col`` and
+    state ``yi``, from the overlaps m: +1 at the level of m_mu, -1 at that of m_mu - 2 s_mu (energy
+    rule); s_mu at the level of m_mu (field rule)."""
     counts[:] = 0
     for mu in range(p):
         k = (m[mu] + n + 2) // 2
-        counts[k] += 1
-        counts[k - col[mu] * yi] -= 1
+        if field:
+            counts[k] += col[mu] * yi
+        else:
+            counts[k] += 1
+            counts[k - col[mu] * yi] -= 1
 
 
 @njit(**SERIAL)
-def relax(y, xt, p, n, gain, exact, shiftable, table, ratio_form, forced, state, max_sweeps, pending):
+def relax(y, xt, p, n, gain, field, exact, shiftable, table, ratio_form, forced, state, max_sweeps,
+          pending):
     """Run asynchronous sweeps in random order from y (modified in place) until a sweep flips
     nothing or ``max_sweeps`` sweeps ran. ``xt`` is the (N, >= p) transposed pattern matrix;
-    ``shiftable`` allows the lookup shift described in the module docstring.
+    ``shiftable`` allows the lookup shift described in the module docstring. ``gain`` is the model's
+    gain table: g(m) for the energy rule (a unit adds g(m) where s = +1, -g(m + 2) where s = -1, the
+    flip gain dE_i), F'(m) for the field rule (``field``: +-F'(m), the sum y_i h_i); the unit flips
+    when that sum is < 0.
 
     Decisions: exact tables by the sign of dE; float tables outside kernels.exact.rounding_bound,
     else by the level counts (kernels.exact.table_sign), else by ``forced``: the exact signs of the
@@ -111,6 +119,7 @@ def relax(y, xt, p, n, gain, exact, shiftable, table, ratio_form, forced, state,
     shift = n - m.max() if shiftable else 0
     counts = np.zeros(n + 3, dtype=np.int64)
     used_forced = 0
+    lookahead = 0 if field else 2
     for sweep in range(max_sweeps):
         shuffle_inplace(order, state)
         flips = 0
@@ -125,7 +134,7 @@ def relax(y, xt, p, n, gain, exact, shiftable, table, ratio_form, forced, state,
                 if col[mu] * yi > 0:
                     term = gain[mm]
                 else:
-                    term = -gain[mm + 2]
+                    term = -gain[mm + lookahead]
                 de += term
                 scale += abs(term)
             if exact:
@@ -137,7 +146,7 @@ def relax(y, xt, p, n, gain, exact, shiftable, table, ratio_form, forced, state,
                 elif de > err:
                     flip = False
                 else:
-                    unit_gain_counts(m, col, yi, n, p, counts)
+                    unit_gain_counts(m, col, yi, n, p, field, counts)
                     sign = table_sign(counts, table, ratio_form)
                     if sign == UNDECIDED:
                         if used_forced == forced.shape[0]:
@@ -159,20 +168,20 @@ def relax(y, xt, p, n, gain, exact, shiftable, table, ratio_form, forced, state,
 
 
 @njit(**SERIAL)
-def relax_pattern(nu, x, xt, p, gain, exact, shiftable, table, ratio_form, forced, n_flip, seed,
+def relax_pattern(nu, x, xt, p, gain, field, exact, shiftable, table, ratio_form, forced, n_flip, seed,
                   max_sweeps, pending):
     """Relax pattern nu from its cue (round(noise N) flips from its own random stream); see
     :func:`relax`. Returns (final overlap with xi_nu, sweeps, converged, needs_exact)."""
     state = stream_state(seed, nu)
     y = x[nu].astype(np.int64)
     flip_distinct(y, n_flip, state)
-    m, used, done, needs = relax(y, xt, p, x.shape[1], gain, exact, shiftable, table, ratio_form,
+    m, used, done, needs = relax(y, xt, p, x.shape[1], gain, field, exact, shiftable, table, ratio_form,
                                  forced, state, max_sweeps, pending)
     return m[nu], used, done, needs
 
 
 @njit(**SERIAL)
-def relax_rows(first, step, x, xt, p, gain, exact, shiftable, table, ratio_form, n_flip,
+def relax_rows(first, step, x, xt, p, gain, field, exact, shiftable, table, ratio_form, n_flip,
                target_overlap, max_sweeps, seed, allowed_failures, failures, final_overlap, sweeps,
                converged, needs_exact):
     """Relax patterns first, first + step, ... < p from their cues (see :func:`relax_prefix`);
@@ -184,7 +193,7 @@ def relax_rows(first, step, x, xt, p, gain, exact, shiftable, table, ratio_form,
     for nu in range(first, p, step):
         if failures.sum() > allowed_failures:
             return
-        final, used, done, needs = relax_pattern(nu, x, xt, p, gain, exact, shiftable, table,
+        final, used, done, needs = relax_pattern(nu, x, xt, p, gain, field, exact, shiftable, table,
                                                  ratio_form, none_forced, n_flip, seed, max_sweeps,
                                                  pending)
         final_overlap[nu] = final
@@ -196,7 +205,7 @@ def relax_rows(first, step, x, xt, p, gain, exact, shiftable, table, ratio_form,
 
 
 @njit(**PARALLEL)
-def relax_prefix(x, xt, p, gain, exact, shiftable, table, ratio_form, n_flip, target_overlap,
+def relax_prefix(x, xt, p, gain, field, exact, shiftable, table, ratio_form, n_flip, target_overlap,
                  max_sweeps, seed, allowed_failures, groups, final_overlap, sweeps, converged,
                  needs_exact):
     """Relax every pattern nu < p from a cue with ``n_flip`` random flips; a pattern succeeds when
@@ -209,7 +218,7 @@ def relax_prefix(x, xt, p, gain, exact, shiftable, table, ratio_form, n_flip, ta
     """
     failures = np.zeros(groups, dtype=np.int64)
     for j in prange(groups):
-        relax_rows(j, groups, x, xt, p, gain, exact, shiftable, table, ratio_form, n_flip,
+        relax_rows(j, groups, x, xt, p, gain, field, exact, shiftable, table, ratio_form, n_flip,
                    target_overlap, max_sweeps, seed, allowed_failures, failures, final_overlap,
                    sweeps, converged, needs_exact)
     return failures.sum()

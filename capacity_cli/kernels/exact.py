@@ -7,7 +7,8 @@ flip gain is
     dE_i = sum_mu [F(m_mu) - F(m_mu - 2 s_mu,i)] = sum_j n_ij F(m_j),   m_j = -N - 2 + 2 j,  j = 0..N+2,
 
 with integer *level counts* n_ij (+1 at the level of m_mu, -1 at the level of m_mu - 2 s_mu,i; the field
-rule's sum_mu xi_mu,i F'(m_mu) has the same form with the table F'). Three levels decide the sign:
+rule's y_i h_i = sum_mu s_mu,i F'(m_mu) has the same form with the table F' and counts s_mu,i at the level
+of m_mu). Three levels decide the sign:
 
 1. the kernels' own float64 sums with a rigorous error bound (:func:`rounding_bound`), or exact
    integers where a bound proves int32/int64 exact;
@@ -95,9 +96,10 @@ def table_sign(counts, table, ratio_form):
 
 
 @njit(**SERIAL)
-def flip_gain_counts(r, hi, packed, sel, n, counts):
-    """Level counts of every flip gain of stored pattern r against patterns 0..hi-1: counts[i, j] is
-    n_ij of the module docstring for y = xi_r (shape (n, n + 3), overwritten)."""
+def flip_gain_counts(r, hi, packed, sel, n, field, counts):
+    """Level counts of every decision sum of stored pattern r against patterns 0..hi-1: counts[i, j]
+    is n_ij of the module docstring for y = xi_r (shape (n, n + 3), overwritten). ``field``: the
+    field rule's y_i h_i = sum_mu s_mu,i F'(m_mu) instead (counts s_mu,i at the level of m_mu)."""
     counts[:, :] = 0
     common = np.zeros(n + 3, dtype=np.int64)
     pr = packed[r]
@@ -105,8 +107,12 @@ def flip_gain_counts(r, hi, packed, sel, n, counts):
     for mu in range(hi):
         m = n - 2 * hamming_packed(pr, packed[mu])
         k = (m + n + 2) // 2
-        common[k] += 1
         srow = sel[mu]
+        if field:
+            for i in range(n):
+                counts[i, k] += 1 if srow[i] == sr[i] else -1
+            continue
+        common[k] += 1
         for i in range(n):
             if srow[i] == sr[i]:  # s = +1: F(m - 2) at level k - 1
                 counts[i, k - 1] -= 1
@@ -118,11 +124,11 @@ def flip_gain_counts(r, hi, packed, sel, n, counts):
 
 
 @njit(**SERIAL)
-def row_unit_signs(r, hi, packed, sel, n, table, ratio_form, counts, signs):
+def row_unit_signs(r, hi, packed, sel, n, field, table, ratio_form, counts, signs):
     """Level-2 signs of every flip gain of pattern r (see :func:`table_sign`); ``counts`` (n, n+3)
     receives the level counts. Returns 0 when some gain is proven negative (unstable), 1 when every
     gain is proven >= 0 (stable), UNDECIDED otherwise."""
-    flip_gain_counts(r, hi, packed, sel, n, counts)
+    flip_gain_counts(r, hi, packed, sel, n, field, counts)
     undecided = False
     for i in range(n):
         s = table_sign(counts[i], table, ratio_form)
@@ -135,10 +141,11 @@ def row_unit_signs(r, hi, packed, sel, n, table, ratio_form, counts, signs):
 
 
 @njit(**PARALLEL)
-def decide_rows(rows, hi, packed, sel, n, table, ratio_form, status):
+def decide_rows(rows, hi, packed, sel, n, field, table, ratio_form, status):
     """Level 2 for the stability rows ``rows`` (those the float64 sums left undecided): status[r]
     becomes 0 (unstable), 1 (stable) or UNDECIDED (level 3 needed). Each row is independent."""
     for j in prange(rows.shape[0]):
         counts = np.empty((n, n + 3), dtype=np.int64)
         signs = np.empty(n, dtype=np.int8)
-        status[rows[j]] = row_unit_signs(rows[j], hi, packed, sel, n, table, ratio_form, counts, signs)
+        status[rows[j]] = row_unit_signs(rows[j], hi, packed, sel, n, field, table, ratio_form, counts,
+                                         signs)

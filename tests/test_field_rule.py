@@ -1,0 +1,117 @@
+"""The field rule (Krotov & Hopfield 2021, modern.md D): y_i <- sign(sum_mu xi_mu,i F'(xi_mu . y)), ties
+keep the state. Kernels and checkers against the exact twins of tests/naive.py, decision for decision.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from capacity_cli.criteria import Overlap, Retrieve, Stable, cue_flips
+from capacity_cli.models import BinaryDAM
+from capacity_cli.search import DynamicsChecker, StabilityChecker, capacity_of_sequence, largest_storable
+
+try:  # tests/ as a package
+    from . import naive
+except ImportError:
+    import naive
+
+PM1 = np.array([-1, 1], dtype=np.int8)
+FIELD_MODELS = [BinaryDAM("hebbian", rule="field"), BinaryDAM("poly", degree=2, rule="field"),
+                BinaryDAM("poly", degree=3, rule="field"), BinaryDAM("poly", degree=4, rule="field"),
+                BinaryDAM("rectpoly", degree=3, rule="field"), BinaryDAM("exp", beta=0.5, rule="field"),
+                BinaryDAM("exp", beta=2.0, rule="field"), BinaryDAM("poly", degree=30, rule="field"),
+                BinaryDAM("exp", beta=30.0, rule="field")]
+IDS = [m.label.replace(" ", "-") for m in FIELD_MODELS]
+
+
+def source(x):
+    return lambda q: x[:q]
+
+
+def tie_cases(n: int, rng) -> list[np.ndarray]:
+    xi = rng.choice(PM1, size=n)
+    near = xi.copy()
+    near[0] *= -1
+    return [np.array([xi, -xi], dtype=np.int8),  # odd degree: F' even, every h_i = 0
+            np.array([xi, xi, near], dtype=np.int8),  # duplicates and a distance-1 partner
+            np.array([xi], dtype=np.int8)]
+
+
+@pytest.mark.parametrize("model", FIELD_MODELS, ids=IDS)
+def test_stability_matches_naive(model):
+    rng = np.random.default_rng(abs(hash(model.label)) % 2**32)
+    cases = tie_cases(9, rng) + tie_cases(64, rng)
+    for n, p in [(5, 3), (8, 12), (13, 20), (33, 30), (65, 9)]:
+        cases.append(rng.choice(PM1, size=(p, n)))
+    for x in cases:
+        p, n = x.shape
+        expected = naive.stable_mask(model, x)
+        checker = StabilityChecker(model, Stable(threshold=min(1.0, 1e-9 + 1 / p)), source(x), n, p)
+        stored = checker(p)
+        assert stored == bool(expected.any())
+        if stored:
+            np.testing.assert_array_equal(checker.stable, expected)
+
+
+def test_hebbian_field_rule_is_the_network_with_its_diagonal():
+    """h = X^T X y keeps W_ii = P: more patterns are fixed points than under the energy rule."""
+    rng = np.random.default_rng(3)
+    differs = 0
+    for _ in range(40):
+        x = rng.choice(PM1, size=(int(rng.integers(2, 25)), int(rng.integers(4, 30))))
+        p, n = x.shape
+        checker = StabilityChecker(BinaryDAM("hebbian", rule="field"),
+                                   Stable(threshold=min(1.0, 1e-9 + 1 / p)), source(x), n, p)
+        mask = naive.hebbian_diagonal_stable_mask(x)
+        assert checker(p) == bool(mask.any())
+        if mask.any():
+            np.testing.assert_array_equal(checker.stable, mask)
+        energy = naive.hebbian_stable_mask(x)
+        assert (mask | ~energy).all()  # every energy-rule fixed point is a field-rule fixed point
+        differs += int((mask != energy).sum())
+    assert differs > 0
+
+
+@pytest.mark.parametrize("model", FIELD_MODELS, ids=IDS)
+@pytest.mark.parametrize("criterion", [Retrieve(noise=0.2, max_sweeps=20, threshold=0.05),
+                                       Overlap(min_overlap=0.9, noise=0.1, max_sweeps=3, threshold=0.05)],
+                         ids=["retrieve", "overlap"])
+def test_dynamics_match_naive(model, criterion):
+    rng = np.random.default_rng(abs(hash((model.label, criterion.name))) % 2**32)
+    for n, p in [(7, 4), (16, 10), (25, 6)]:
+        x = rng.choice(PM1, size=(p, n))
+        checker = DynamicsChecker(model, criterion, source(x), n, p, seed=11)
+        checker(p)
+        final, sweeps, converged = naive.relax_prefix(model, x, p, cue_flips(criterion.noise, n),
+                                                      criterion.max_sweeps, int(checker.seed))
+        if len(checker.final_overlap) == p:  # stored: every output is complete
+            np.testing.assert_array_equal(checker.final_overlap, final)
+            np.testing.assert_array_equal(checker.sweeps, sweeps)
+            np.testing.assert_array_equal(checker.converged, converged)
+
+
+@pytest.mark.parametrize("model", [BinaryDAM("poly", degree=3, rule="field"),
+                                   BinaryDAM("exp", beta=1.0, rule="field"),
+                                   BinaryDAM("poly", degree=30, rule="field")],
+                         ids=lambda m: m.label)
+def test_whole_search_matches_naive(model):
+    for trial in range(3):
+        x = np.random.default_rng([9, trial]).choice(PM1, size=(60, 12))
+        got = capacity_of_sequence(model, Stable(), source(x), 12, len(x)).p_max
+        want = largest_storable(lambda p, x=x: bool(naive.stable_mask(model, x[:p]).all()), len(x)).p_max
+        assert got == want
+
+
+def test_rules_differ_and_energy_rule_is_unchanged():
+    """Same patterns, both rules: the energy rule's answers are those of the plain model."""
+    x = np.random.default_rng(5).choice(PM1, size=(400, 16))
+    energy = capacity_of_sequence(BinaryDAM("poly", degree=3), Stable(), source(x), 16, 400).p_max
+    explicit = capacity_of_sequence(BinaryDAM("poly", degree=3, rule="energy"), Stable(), source(x), 16,
+                                    400).p_max
+    assert energy == explicit
+    results = [capacity_of_sequence(BinaryDAM("poly", degree=3, rule="field"), Stable(),
+                                    source(x[k * 40:]), 16, 360).p_max for k in range(5)]
+    plain = [capacity_of_sequence(BinaryDAM("poly", degree=3), Stable(), source(x[k * 40:]), 16,
+                                  360).p_max for k in range(5)]
+    assert results != plain
