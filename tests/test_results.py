@@ -319,3 +319,23 @@ def test_old_file_is_migrated_once_and_still_resumes(tmp_path):
     after = completed_trials(path)
     key = config_key(config.columns())
     assert {k: v for k, v in after.items() if k != key} == {k: v for k, v in before.items() if k != key}
+
+
+def test_fit_and_plot_take_degenerate_but_valid_data(tmp_path):
+    """One N only, or every P_max zero: no fit line, no traceback."""
+    one = tmp_path / "one.csv"
+    run_measurements([poly_config(trials=3)], output=str(one), progress=False)
+    zero = tmp_path / "zero.csv"
+    rows = run_measurements([poly_config(trials=2), MeasureConfig(
+        BinaryDAM("poly", degree=3), Stable(), spec=PatternSpec(24), trials=2)], progress=False)
+    append_rows(zero, [{**r, "p_max": 0} for r in rows])
+    for path in (one, zero):
+        fitted = run("fit", path)
+        assert fitted.exit_code == 0 and "needs two N" in fitted.output, fitted.output
+        drawn = run("plot", path, "-o", tmp_path / path.stem)
+        assert drawn.exit_code == 0, drawn.output
+
+
+def test_repair_needs_an_output_file():
+    r = run("measure", "--model", "poly", "--n", "16", "--trials", "1", "--repair", "--no-progress")
+    assert r.exit_code == 2 and "--repair needs -o FILE" in r.output
