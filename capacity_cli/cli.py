@@ -292,8 +292,10 @@ def _echo_summaries(summaries) -> None:
                    f"{interval:>19}  {theory}{capped}")
 
 
-def _read_for_figures(paths, read_checked):
+def _read_for_figures(paths):
     """Valid rows of the files (an invalid row is an error), warning of duplicates on stderr."""
+    from .results import read_checked
+
     df, notes = read_checked(paths)
     for note in notes:
         click.echo(note, err=True)
@@ -308,9 +310,8 @@ def _read_for_figures(paths, read_checked):
 def plot(csv, output, title):
     """Draw P_max against N from one or more results CSVs, with theory laws and fitted slopes."""
     from .plotting import plot_capacity
-    from .results import read_checked
 
-    df = _read_for_figures(csv, read_checked)
+    df = _read_for_figures(csv)
     for path in plot_capacity(df, output, title=title):
         click.echo(f"wrote {path}")
 
@@ -323,9 +324,8 @@ def fit(csv, form):
     """Fitted exponents with 95% bootstrap intervals, per configuration, for results CSVs."""
     from .fit import fit_trials
     from .plotting import configuration_groups, group_label
-    from .results import read_checked
 
-    df = _read_for_figures(csv, read_checked)
+    df = _read_for_figures(csv)
     click.echo(f"{'configuration':<40} {'form':<9} {'slope':>8} {'95% interval':>20} {'N range':>12}")
     for key, sub in configuration_groups(df):
         use = form if form != "auto" else ("exp2" if key["model"] == "exp" else "power")
