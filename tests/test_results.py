@@ -339,3 +339,12 @@ def test_fit_and_plot_take_degenerate_but_valid_data(tmp_path):
 def test_repair_needs_an_output_file():
     r = run("measure", "--model", "poly", "--n", "16", "--trials", "1", "--repair", "--no-progress")
     assert r.exit_code == 2 and "--repair needs -o FILE" in r.output
+
+
+def test_every_column_has_a_kind():
+    """A new column without an entry in COLUMN_KINDS would compare as text ("3" != "3.0")."""
+    from capacity_cli.results import COLUMN_KINDS, LEGACY_VALUES, LOWER_BOUNDS
+
+    assert set(COLUMNS) == set(COLUMN_KINDS) and len(COLUMNS) == len(set(COLUMNS))
+    assert set(COLUMN_KINDS.values()) <= {"int", "float", "bool", "text"}
+    assert set(LOWER_BOUNDS) <= set(COLUMNS) and set(LEGACY_VALUES) <= set(COLUMNS)
