@@ -7,6 +7,7 @@ traceback). Heavy modules are imported inside the commands so ``hopcap --help`` 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 
@@ -199,9 +200,11 @@ def info(path):
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
               help="Append one row per trial to this CSV; trials already in it are skipped (resume).")
 @click.option("--progress/--no-progress", default=True, help="Show a progress bar.")
+@click.option("--repair", is_flag=True,
+              help="First drop the invalid and duplicated rows of -o FILE (their trials then run again).")
 def measure(model, degree, beta, criterion, noise, min_overlap, threshold, max_sweeps, sizes, trials,
             p_cap, search, set_size, max_degree, bias, correlation, min_distance, max_tries,
-            patterns_path, dataset, shuffle, seed, threads, output, progress):
+            patterns_path, dataset, shuffle, seed, threads, output, progress, repair):
     """Largest number of patterns P a model stores, by binary search over P, over many trials.
 
     Capacity of one trial is the largest prefix P of its pattern sequence that is stored (at least
@@ -221,8 +224,10 @@ def measure(model, degree, beta, criterion, noise, min_overlap, threshold, max_s
     from .datasets import dataset_patterns, load_patterns
     from .measure import MeasureConfig, grid_configs, run_measurements, summarize_rows, unique_configs
     from .models import BinaryDAM
-    from .results import check_writable, read_results
+    from .results import check_writable, load_results, repair_results
 
+    if repair and not output:
+        raise click.UsageError("--repair needs -o FILE")
     crit = make_criterion(criterion, threshold=threshold, noise=noise, min_overlap=min_overlap,
                           max_sweeps=max_sweeps)
     models = [BinaryDAM(model, degree=d) for d in degree] if model in ("poly", "rectpoly") else \
@@ -248,9 +253,12 @@ def measure(model, degree, beta, criterion, noise, min_overlap, threshold, max_s
     configs = unique_configs(configs)
     if output:
         check_writable(output)
+    if repair and Path(output).exists():
+        invalid, duplicates = repair_results(output)
+        click.echo(f"repaired {output}: dropped {invalid} invalid and {duplicates} duplicated rows")
     rows = run_measurements(configs, output=output, threads=threads, progress=progress)
     if output:
-        rows = read_results(output).to_dict("records")
+        rows = load_results(output).records  # valid rows, each trial once
     _echo_summaries(summarize_rows(configs, rows))
     if output:
         click.echo(f"rows in {output}; draw them with: hopcap plot {output} -o figure")
@@ -284,6 +292,16 @@ def _echo_summaries(summaries) -> None:
                    f"{interval:>19}  {theory}{capped}")
 
 
+def _read_for_figures(paths):
+    """Valid rows of the files (an invalid row is an error), warning of duplicates on stderr."""
+    from .results import read_checked
+
+    df, notes = read_checked(paths)
+    for note in notes:
+        click.echo(note, err=True)
+    return df
+
+
 @main.command()
 @click.argument("csv", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default="capacity",
@@ -291,12 +309,9 @@ def _echo_summaries(summaries) -> None:
 @click.option("--title", default=None, help="Figure title.")
 def plot(csv, output, title):
     """Draw P_max against N from one or more results CSVs, with theory laws and fitted slopes."""
-    import pandas as pd
-
     from .plotting import plot_capacity
-    from .results import read_results
 
-    df = pd.concat([read_results(p) for p in csv], ignore_index=True)
+    df = _read_for_figures(csv)
     for path in plot_capacity(df, output, title=title):
         click.echo(f"wrote {path}")
 
@@ -307,13 +322,10 @@ def plot(csv, output, title):
               default="auto", help="Law to fit (auto: exp2 for exp, power otherwise); see capacity_cli.fit.")
 def fit(csv, form):
     """Fitted exponents with 95% bootstrap intervals, per configuration, for results CSVs."""
-    import pandas as pd
-
     from .fit import fit_trials
     from .plotting import configuration_groups, group_label
-    from .results import read_results
 
-    df = pd.concat([read_results(p) for p in csv], ignore_index=True)
+    df = _read_for_figures(csv)
     click.echo(f"{'configuration':<40} {'form':<9} {'slope':>8} {'95% interval':>20} {'N range':>12}")
     for key, sub in configuration_groups(df):
         use = form if form != "auto" else ("exp2" if key["model"] == "exp" else "power")

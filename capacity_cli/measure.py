@@ -9,8 +9,9 @@ number of threads.
 from __future__ import annotations
 
 import hashlib
+import sys
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -29,7 +30,7 @@ from .datasets import (
 )
 from .errors import HopcapError
 from .models import BinaryDAM
-from .results import append_rows, completed_trials, config_key, is_blank
+from .results import SharedResults, config_key, is_blank
 from .search import DegreeOutcome, SearchOutcome, capacity_of_sequence, smallest_storing_degree
 from .stats import Summary, summarize
 
@@ -108,6 +109,8 @@ class MeasureConfig:
             "p_cap": self.p_cap if self.search == "p" else None,
             "search": self.search,
             "set_size": self.set_size if self.search == "degree" else None,
+            "max_tries": spec.max_tries if spec else None,
+            "max_degree": self.max_degree if self.search == "degree" else None,
         }
 
 
@@ -188,6 +191,8 @@ def result_row(config: MeasureConfig, trial: int, result: TrialResult, threads: 
         "capped": getattr(result.outcome, "capped", None),
         "min_degree": getattr(result.outcome, "degree", None),
         "checks": result.outcome.checks,
+        "converged": getattr(result.outcome, "converged", None),
+        "sweeps": getattr(result.outcome, "sweeps", None),
         "achieved_min_distance": result.achieved_min_distance,
         "achieved_correlation": result.achieved_correlation,
         "elapsed_s": round(result.elapsed_s, 6),
@@ -208,49 +213,47 @@ def unique_configs(configs: Iterable[MeasureConfig]) -> list[MeasureConfig]:
     return out
 
 
-def iter_trials(configs: Iterable[MeasureConfig], skip: dict[tuple, set[int]] | None = None
-                ) -> Iterator[tuple[MeasureConfig, int]]:
-    """(config, trial) pairs still to run, skipping trials already in ``skip``."""
-    skip = skip or {}
-    for config in configs:
-        done = skip.get(config_key(config.columns()), set())
-        for trial in range(config.trials):
-            if trial not in done:
-                yield config, trial
-
-
 def run_measurements(configs: list[MeasureConfig], output: str | None = None,
                      threads: int | None = None, progress: bool = True,
                      flush_every_s: float = 5.0) -> list[dict]:
-    """Run every pending trial of ``configs``; append rows to ``output`` (CSV) as they come.
+    """Run every pending trial of ``configs``; append each trial's row to ``output`` (CSV) as it
+    finishes, so an interrupted run loses at most the trials in flight.
 
-    Trials already in ``output`` are skipped (resume). Rows are flushed atomically at least every
-    ``flush_every_s`` seconds and at the end, so an interrupted run loses at most that much work.
-    Returns the new rows.
+    Trials whose valid rows ``output`` already holds are skipped (resume; invalid rows are rerun,
+    with a one-line warning on stderr). Several processes may fill one file at once: each claims a
+    trial before running it (:class:`capacity_cli.results.SharedResults`), so a configuration
+    started twice shares its trials instead of doubling them. Trials are taken lazily, one at a
+    time. Returns the rows this process measured. ``flush_every_s`` is accepted for compatibility
+    and unused (every row is written at once).
     """
     from tqdm.auto import tqdm
 
-    skip = completed_trials(output) if output else {}
-    pending = list(iter_trials(unique_configs(configs), skip))
+    del flush_every_s
+    configs = unique_configs(configs)
+    shared = SharedResults(output) if output else None
+    if shared is not None and shared.warning():
+        print(shared.warning(), file=sys.stderr, flush=True)
+    keys = [config_key(c.columns()) for c in configs]
+    done = shared.done if shared is not None else {}
+    total = sum(c.trials - sum(1 for t in done.get(k, ()) if t < c.trials)
+                for c, k in zip(configs, keys, strict=True))
     rows: list[dict] = []
-    buffer: list[dict] = []
-    last_flush = time.monotonic()
     with thread_count(threads) as used, \
-            tqdm(total=len(pending), disable=None if progress else True, unit="trial",
-                 leave=False) as bar:
-        try:
-            for config, trial in pending:
-                bar.set_description(f"{config.model.label} {config.criterion.name} N={config.n}")
-                row = result_row(config, trial, run_trial(config, trial), used)
+            tqdm(total=total, disable=None if progress else True, unit="trial", leave=False) as bar:
+        for config, key in zip(configs, keys, strict=True):
+            bar.set_description(f"{config.model.label} {config.criterion.name} N={config.n}")
+            trials = shared.pending(key, config.trials) if shared is not None else range(config.trials)
+            for trial in trials:
+                try:
+                    row = result_row(config, trial, run_trial(config, trial), used)
+                except BaseException:
+                    if shared is not None:
+                        shared.release(key, trial)
+                    raise
+                if shared is not None:
+                    shared.record(key, trial, row)
                 rows.append(row)
-                buffer.append(row)
                 bar.update()
-                if output and time.monotonic() - last_flush > flush_every_s:
-                    append_rows(output, buffer)
-                    buffer, last_flush = [], time.monotonic()
-        finally:
-            if output:
-                append_rows(output, buffer)
     return rows
 
 

@@ -32,7 +32,7 @@ from .plotting import (
     plot_capacity,
     plot_structure,
 )
-from .results import is_blank, read_results
+from .results import is_blank, load_results
 from .stats import summarize
 from .theory import expected_loglog_slope, mutual_information_rate
 
@@ -196,7 +196,10 @@ def run_batch(profile: str = "quick", results: str | Path = "results", seed: int
         start = time.perf_counter()
         run_measurements(configs, output=str(csv), threads=threads, progress=progress)
         print(f"{study}: measured in {time.perf_counter() - start:.0f} s -> {csv}", flush=True)
-        df = read_results(csv)
+        loaded = load_results(csv)  # valid rows, each trial once
+        if loaded.warning():
+            print(loaded.warning(), flush=True)
+        df = loaded.rows
         if study in STRUCTURE_STUDIES:
             plot_structure(df, out_dir / study, title=STUDY_TITLES.get(study))
             summary.extend(summarize_structure(study, df))

@@ -13,7 +13,7 @@ above the last stored prefix).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numba
 import numpy as np
@@ -42,6 +42,9 @@ class SearchOutcome:
     p_max: int  # largest stored prefix found
     capped: bool  # True when p_max is the limit itself (the true capacity may be larger)
     checks: int  # number of prefixes tested
+    # Dynamics criteria (retrieve, overlap), over the stored prefix of p_max patterns; None otherwise:
+    converged: bool | None = None  # every pattern reached a fixed point before the sweep cap
+    sweeps: int | None = None  # the most sweeps any pattern used
 
 
 def largest_storable(is_stored: Callable[[int], bool], limit: int) -> SearchOutcome:
@@ -297,9 +300,16 @@ def capacity_of_sequence(model: BinaryDAM, criterion: Criterion, source: Pattern
             return checker(p)
 
         try:
-            return largest_storable(is_stored, limit)
+            outcome = largest_storable(is_stored, limit)
         except _SequenceEnded as end:
             limit = end.rows
+            continue
+        if isinstance(checker, DynamicsChecker) and outcome.p_max > 0 \
+                and checker.sweeps.size == outcome.p_max:
+            # the checker keeps the outputs of the last stored prefix, which is p_max's
+            outcome = replace(outcome, converged=bool(checker.converged.all()),
+                              sweeps=int(checker.sweeps.max()))
+        return outcome
 
 
 class _SequenceEnded(Exception):

@@ -191,11 +191,16 @@ def test_plot_and_fit_refuse_files_without_p_max(tmp_path):
             assert r.exit_code == 2 and "no P_max values" in r.output, (command, csv, r.output)
 
 
-def test_results_with_malformed_trials_are_refused(tmp_path):
+def test_results_with_malformed_trials_are_rerun_with_a_warning(tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_text("model,n,criterion,trial,p_max\npoly,16,stable,,3\n")
     r = run("measure", "--model", "poly", "--n", "16", "--trials", "1", "--no-progress", "-o", bad)
-    assert r.exit_code == 2 and "'trial' must hold whole numbers" in r.output
+    assert r.exit_code == 0, r.output
+    assert "1 invalid row(s)" in r.output and "line 2, column trial" in r.output
+    assert " 16      1 " in r.output  # the trial was measured; the bad row is not counted
+    for command in ("plot", "fit"):
+        refused = run(command, bad)
+        assert refused.exit_code == 2 and f"{bad} line 2, column trial: is blank" in refused.output
 
 
 def test_unwritable_output_fails_before_the_run(tmp_path):
