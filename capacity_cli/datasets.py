@@ -25,6 +25,7 @@ import numpy as np
 
 from .errors import HopcapError
 from .kernels.bits import distance_at_least, pack_rows, pairwise_distance_stats
+from .limits import MAX_TRIES_MAX, N_MAX, check_memory
 
 CHUNK = 1024
 DEFAULT_MAX_TRIES = 10_000
@@ -41,17 +42,27 @@ class PatternSpec:
     max_tries: int = DEFAULT_MAX_TRIES
 
     def __post_init__(self) -> None:
-        if int(self.n) != self.n or self.n < 2:
-            raise HopcapError(f"--n must be an integer >= 2, got {self.n}")
+        if not _is_whole(self.n) or not (2 <= self.n <= N_MAX):
+            raise HopcapError(f"--n must be an integer in [2, {N_MAX}], got {self.n}")
         if not (0.0 < self.bias < 1.0):
             raise HopcapError(f"--bias must be in (0, 1), got {self.bias}")
         if not (0.0 <= self.correlation < 1.0):
             raise HopcapError(f"--correlation must be in [0, 1), got {self.correlation}")
-        if int(self.min_distance) != self.min_distance or not (0 <= self.min_distance <= self.n):
+        if not _is_whole(self.min_distance) or not (0 <= self.min_distance <= self.n):
             raise HopcapError(f"--min-distance must be an integer in [0, n={self.n}], "
                               f"got {self.min_distance}")
-        if self.max_tries < 1:
-            raise HopcapError(f"--max-tries must be >= 1, got {self.max_tries}")
+        if not _is_whole(self.max_tries) or not (1 <= self.max_tries <= MAX_TRIES_MAX):
+            raise HopcapError(f"--max-tries must be an integer in [1, {MAX_TRIES_MAX}], "
+                              f"got {self.max_tries}")
+
+
+def _is_whole(value) -> bool:
+    """True for an integer (Python or numpy, not bool) or an integral finite float."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int | np.integer):
+        return True
+    return isinstance(value, float | np.floating) and math.isfinite(value) and value == int(value)
 
 
 def max_code_size(n: int, d: int) -> int:
@@ -171,11 +182,24 @@ def trial_entropy(seed: int, trial: int) -> tuple[int, int]:
     return (int(seed), int(trial))
 
 
+def generation_bytes(spec: PatternSpec, p: int) -> int:
+    """An estimate of the memory that generating ``p`` patterns of ``spec`` allocates: the rows and
+    bit-packed copies, each chunk of CHUNK candidates (float64 draws, masks, numpy's int64 selection),
+    and the statistics (a float64 copy and the N x N feature correlations)."""
+    rows = max(p, CHUNK)
+    return rows * spec.n * (1 + 1 + 8) + CHUNK * spec.n * (8 + 1 + 8 + 1) + STATS_BYTES * spec.n**2
+
+
+#: Bytes per pair of features in :func:`pattern_stats` (the correlation matrix and its |.|).
+STATS_BYTES = 16
+
+
 def generate_patterns(spec: PatternSpec, p: int, seed: int = 0) -> np.ndarray:
     """Exactly ``p`` patterns (int8 +-1, shape (p, n)), or a HopcapError saying why not."""
     if p < 1:
         raise HopcapError(f"--p must be >= 1, got {p}")
     check_feasible(spec, p)
+    check_memory(generation_bytes(spec, p), f"{p} patterns of N={spec.n}", "lower --p or --n")
     stream = PatternStream(spec, trial_entropy(seed, 0))
     rows = stream.take(p)
     if len(rows) < p:
