@@ -7,6 +7,7 @@ configuration that the file already holds, so an interrupted batch continues whe
 from __future__ import annotations
 
 import math
+import numbers
 import os
 from collections.abc import Iterable
 from pathlib import Path
@@ -42,6 +43,8 @@ def config_key(row: dict) -> tuple:
             key.append(None)
         elif isinstance(v, bool):
             key.append(v)
+        elif isinstance(v, numbers.Integral):  # exact at any size (seeds); 12 == 12.0, same hash
+            key.append(int(v))
         else:
             try:
                 key.append(float(v))
