@@ -42,7 +42,12 @@ DEFAULT_MAX_TRIES = 10_000
 def _short(value) -> str:
     """A number as the user would recognise it, without 100-digit walls of text."""
     text = str(value)
-    return text if len(text) <= 24 else f"{float(value):.3g}"
+    if len(text) <= 24:
+        return text
+    try:
+        return f"{Decimal(text):.3g}"
+    except InvalidOperation:
+        return text[:21] + "..."
 
 
 def _bound(value: int) -> str:
@@ -216,7 +221,7 @@ def merge_options(*groups: Iterable[Option]) -> tuple[Option, ...]:
 MODEL_OPTIONS = (
     Option("model", click.Choice(MODELS), None, "Energy F: hebbian x^2/2, poly x^a, rectpoly "
            "max(x,0)^a, exp exp(beta x).", required=True),
-    Option("degree", ListOf(Integer()), [3], "Degree a >= 2 of poly/rectpoly (a list sweeps).",
+    Option("degree", ListOf(Integer(2, MAX_DEGREE_MAX)), [3], "Degree a of poly/rectpoly (a list sweeps).",
            sweep=True),
     Option("beta", ListOf(Real()), [1.0], "Inverse temperature of exp, in (0, 50] (a list sweeps).",
            sweep=True),
