@@ -15,10 +15,9 @@ import math
 from dataclasses import dataclass
 
 from .errors import HopcapError
-from .limits import MAX_SWEEPS_MAX
+from .limits import DEFAULT_MAX_SWEEPS, MAX_SWEEPS_MAX
 
 CRITERIA = ("stable", "retrieve", "overlap")
-DEFAULT_MAX_SWEEPS = 100
 
 
 def _check_threshold(threshold: float) -> None:

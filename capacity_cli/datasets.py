@@ -25,10 +25,9 @@ import numpy as np
 
 from .errors import HopcapError
 from .kernels.bits import distance_at_least, pack_rows, pairwise_distance_stats
-from .limits import MAX_TRIES_MAX, N_MAX, check_memory
+from .limits import DEFAULT_MAX_TRIES, MAX_TRIES_MAX, N_MAX, check_memory
 
 CHUNK = 1024
-DEFAULT_MAX_TRIES = 10_000
 
 
 @dataclass(frozen=True)
@@ -76,13 +75,27 @@ def max_code_size(n: int, d: int) -> int:
     if d > n:
         return 1
     t = (d - 1) // 2
-    bound = 2**n // sum(math.comb(n, k) for k in range(t + 1))
+    if t > HAMMING_TERMS_MAX and _log2_hamming_bound_at_least(n, t) > 64:
+        bound = 2**n  # the exact sphere sum would take minutes, and it cannot bind below 2^64
+    else:
+        bound = 2**n // sum(math.comb(n, k) for k in range(t + 1))
     ne, de = (n, d) if d % 2 == 0 else (n + 1, d + 1)
     if 2 * de > ne:
         bound = min(bound, 2 * (de // (2 * de - ne)))
     elif ne == 2 * de:
         bound = min(bound, 4 * de)
     return bound
+
+
+#: Above this radius the Hamming bound is only computed when it could bind (see max_code_size).
+HAMMING_TERMS_MAX = 1000
+
+
+def _log2_hamming_bound_at_least(n: int, t: int) -> float:
+    """A lower estimate of log2(2^n / sum_{k<=t} C(n, k)), from V <= (t + 1) C(n, min(t, n/2))."""
+    k = min(t, n // 2)
+    log2_comb = (math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1)) / math.log(2)
+    return n - math.log2(t + 1) - log2_comb - 1e-6 * n
 
 
 def check_feasible(spec: PatternSpec, p: int) -> None:

@@ -1,4 +1,4 @@
-"""The input domains every option is checked against, and the memory check before a run.
+"""The input domains every option is checked against, shared defaults, and the memory check.
 
 Kept free of numpy so the command line can read the limits without slowing ``hopcap --help``.
 """
@@ -8,6 +8,11 @@ from __future__ import annotations
 import os
 
 from .errors import HopcapError
+
+#: Defaults of options that several modules use (declared here once; re-exported where used).
+DEFAULT_P_CAP = 100_000
+DEFAULT_MAX_SWEEPS = 100
+DEFAULT_MAX_TRIES = 10_000
 
 #: Largest N. Overlaps m in [-N, N] and gain-table indexes stay far inside int32, and the gain
 #: tables (2N + 3 entries) stay below a gigabyte; the memory check usually binds much earlier.

@@ -33,13 +33,11 @@ from .datasets import (
     trial_entropy,
 )
 from .errors import HopcapError
-from .limits import P_CAP_MAX, TRIALS_MAX, check_memory
+from .limits import DEFAULT_P_CAP, P_CAP_MAX, TRIALS_MAX, check_memory
 from .models import BinaryDAM
 from .results import append_rows, completed_trials, config_key, is_blank
 from .search import DegreeOutcome, SearchOutcome, capacity_of_sequence, smallest_storing_degree
 from .stats import Summary, summarize
-
-DEFAULT_P_CAP = 100_000
 
 
 @dataclass(frozen=True)
@@ -88,10 +86,10 @@ class MeasureConfig:
                 f"--threshold {self.criterion.threshold:g} with --p-max {self.p_cap}: a single "
                 f"succeeding pattern would store every P up to the cap, so the run measures nothing; "
                 f"raise --threshold above 1/{self.p_cap}")
-        if self.spec is not None and self.spec.min_distance > 0:
-            check_feasible(self.spec, 2)
         check_memory(first_check_bytes(self), f"N={self.n}: the first check",
                      "lower --n" if self.search == "p" or self.spec is not None else "use a smaller set")
+        if self.spec is not None and self.spec.min_distance > 0:
+            check_feasible(self.spec, 2)
 
     @property
     def n(self) -> int:

@@ -23,6 +23,9 @@ from typing import Any
 import click
 
 from .limits import (
+    DEFAULT_MAX_SWEEPS,
+    DEFAULT_MAX_TRIES,
+    DEFAULT_P_CAP,
     MAX_DEGREE_MAX,
     MAX_SWEEPS_MAX,
     MAX_TRIES_MAX,
@@ -34,9 +37,6 @@ from .limits import (
 
 MODELS = ("hebbian", "poly", "rectpoly", "exp")
 CRITERIA = ("stable", "retrieve", "overlap")
-DEFAULT_P_CAP = 100_000
-DEFAULT_MAX_SWEEPS = 100
-DEFAULT_MAX_TRIES = 10_000
 
 
 def _short(value) -> str:
