@@ -25,8 +25,11 @@ MAX_SWEEPS_MAX = 10**9
 TRIALS_MAX = 10**12
 #: Largest --max-tries (consecutive rejected candidates): an int64 counter.
 MAX_TRIES_MAX = 2**63 - 1
-#: Largest --max-degree of the degree search (each degree is a full check of the set).
-MAX_DEGREE_MAX = 1000
+#: Largest polynomial degree (--degree, --max-degree): beyond it the theory constants leave float64,
+#: and N^a with its sums over P must stay inside it too (see measure.MeasureConfig).
+MAX_DEGREE_MAX = 100
+#: log2 of the largest float64.
+FLOAT64_MAX_LOG2 = 1023
 #: Largest --threads.
 THREADS_MAX = 4096
 #: A run may plan to use at most this fraction of physical memory for its first check.

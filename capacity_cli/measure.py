@@ -9,6 +9,7 @@ number of threads.
 from __future__ import annotations
 
 import hashlib
+import math
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -33,7 +34,7 @@ from .datasets import (
     trial_entropy,
 )
 from .errors import HopcapError
-from .limits import DEFAULT_P_CAP, P_CAP_MAX, TRIALS_MAX, check_memory
+from .limits import DEFAULT_P_CAP, FLOAT64_MAX_LOG2, P_CAP_MAX, TRIALS_MAX, check_memory
 from .models import BinaryDAM
 from .results import append_rows, completed_trials, config_key, is_blank
 from .search import DegreeOutcome, SearchOutcome, capacity_of_sequence, smallest_storing_degree
@@ -86,10 +87,24 @@ class MeasureConfig:
                 f"--threshold {self.criterion.threshold:g} with --p-max {self.p_cap}: a single "
                 f"succeeding pattern would store every P up to the cap, so the run measures nothing; "
                 f"raise --threshold above 1/{self.p_cap}")
+        self._check_float_range()
         check_memory(first_check_bytes(self), f"N={self.n}: the first check",
                      "lower --n" if self.search == "p" or self.spec is not None else "use a smaller set")
         if self.spec is not None and self.spec.min_distance > 0:
             check_feasible(self.spec, 2)
+
+    def _check_float_range(self) -> None:
+        """Polynomial gains (N+2)^a summed over up to 2 P patterns must stay inside float64."""
+        if self.model.name not in ("poly", "rectpoly"):
+            return
+        degree, option = (self.max_degree, "--max-degree") if self.search == "degree" else \
+            (self.model.degree, "--degree")
+        p = self.p_cap if self.search == "p" else (self.set_size or len(self.patterns))
+        headroom = FLOAT64_MAX_LOG2 - math.log2(4 * max(p, 1))
+        if degree * math.log2(self.n + 2) > headroom:
+            largest = int(headroom / math.log2(self.n + 2))
+            raise HopcapError(f"{option} {degree} at N={self.n}: the energy's gains (N+2)^a summed "
+                              f"over P patterns leave float64; use a degree of at most {largest} here")
 
     @property
     def n(self) -> int:

@@ -333,3 +333,10 @@ def test_batch_tables_take_every_configuration_option(tmp_path):
     assert len(from_table) == 2 * 2 * 2 * 2
     first = from_table[0]
     assert first.spec.max_tries == 77 and first.criterion.max_sweeps == 7 and first.p_cap == 500
+
+
+def test_degree_whose_gains_leave_float64_is_refused():
+    """(N+2)^a must stay inside float64 (the kernels' fallback for huge integer gains)."""
+    out = one_line_error("measure", "--model", "poly", "--degree", 100, "--n", 2000)
+    assert "--degree 100 at N=2000" in out and "at most" in out
+    assert "'--degree'" in one_line_error("measure", "--model", "poly", "--degree", 10**21)
