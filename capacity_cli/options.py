@@ -54,7 +54,7 @@ def _bound(value: int) -> str:
     """A range bound, with large powers written as such (2^40, 10^9, 2^63-1)."""
     for base in (2, 10):
         for offset, suffix in ((0, ""), (1, "-1")):
-            k = round(math.log(value + offset, base)) if value > 1000 else 0
+            k = round(math.log(value + offset, base)) if value > 100_000 else 0
             if k and base**k == value + offset:
                 return f"{base}^{k}{suffix}"
     return str(value)

@@ -26,7 +26,7 @@ import pandas as pd
 from .errors import HopcapError
 from .fit import fit_trials
 from .measure import MeasureConfig, configs_from_options, run_measurements
-from .options import MEASURE_OPTIONS, parse_row
+from .options import MEASURE_OPTIONS, option_named, parse_row
 from .plotting import (
     configuration_groups,
     group_label,
@@ -224,13 +224,27 @@ def run_batch(profile: str = "quick", results: str | Path = "results", seed: int
     return summary
 
 
+def _checked(name: str):
+    """An argparse type that checks a value like the ``hopcap measure`` option ``name``."""
+    option = option_named(name)
+
+    def convert(text: str):
+        try:
+            return option.type.convert(text, None, None)
+        except click.BadParameter as err:
+            raise argparse.ArgumentTypeError(err.message) from None
+
+    convert.__name__ = name
+    return convert
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--profile", default="quick", help="configs/<profile>.csv (quick or full)")
     parser.add_argument("--batch", default=None, help="a batch table to run instead of a profile")
     parser.add_argument("--results", default="results", help="output folder")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--seed", type=_checked("seed"), default=0)
+    parser.add_argument("--threads", type=_checked("threads"), default=None)
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
     start = time.perf_counter()

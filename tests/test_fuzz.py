@@ -194,7 +194,7 @@ def test_fuzz_fit_and_plot(files, data):
     form = data.draw(st.sampled_from(["auto", "power", "power_ln", "exp2", "linear", "alpha_inv_n",
                                       "cubic", ""]))
     check(invoke(["fit", *paths, "--form", form]), header_first=True)
-    title = data.draw(st.sampled_from([None, "", "t\u00e9st", "$x^2$", "%s"]))
+    title = data.draw(st.sampled_from([None, "", "t\u00e9st", "$x^2$", "%s", "$\\foo$", "$x^", "a\nb"]))
     out = data.draw(st.sampled_from(["fig", "folder", "no/dir/fig"]))
     args = ["plot", *paths, "-o", str(files / out)] + (["--title", title] if title is not None else [])
     check(invoke(args))
