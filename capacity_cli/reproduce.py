@@ -3,7 +3,8 @@
 A batch is a CSV table (``configs/<profile>.csv``), one row per run: ``study`` (the figure it belongs
 to) and any option of ``hopcap measure`` as a column of the same name (underscores for dashes:
 ``n``, ``max_sweeps``, ``p_max``, ...), parsed and checked exactly like the option; lists are
-space-separated (``n`` = ``16 32 64``) and a blank cell takes the option's default.
+space-separated (``n`` = ``16 32 64``), a blank cell takes the option's default, and a
+``patterns`` path is relative to the working directory.
 :func:`run_batch` measures every row into ``<results>/<profile>/<study>.csv`` (resumable:
 finished trials are skipped), then draws ``<study>.png/.pdf`` and writes ``summary.csv`` and
 ``summary.md`` with the fitted laws against theory.
@@ -75,7 +76,20 @@ def read_batch(path: str | Path) -> pd.DataFrame:
             raise HopcapError(f"{path}: column {column!r} is an option of one run, not of a "
                               f"configuration; give it to the batch runner instead")
     table.attrs["path"] = str(path)
+    table.attrs["lines"] = _data_lines(path, len(table))
     return table
+
+
+def _data_lines(path: str | Path, rows: int) -> list[int] | None:
+    """The file line of each data row (comments and blank lines skipped), or None when quoted
+    multi-line cells make them ambiguous."""
+    try:
+        text = Path(path).read_text(errors="replace")
+    except OSError:
+        return None
+    lines = [k for k, line in enumerate(text.splitlines(), start=1)
+             if line.strip() and not line.lstrip().startswith("#")][1:]
+    return lines if len(lines) == rows else None
 
 
 def batch_configs(table: pd.DataFrame, seed: int = 0) -> list[tuple[str, MeasureConfig]]:
@@ -84,9 +98,10 @@ def batch_configs(table: pd.DataFrame, seed: int = 0) -> list[tuple[str, Measure
     :func:`capacity_cli.measure.configs_from_options`, exactly as ``hopcap measure`` does with the
     same options. ``seed`` is the seed of rows without a ``seed`` cell."""
     path = table.attrs.get("path", "batch table")
+    lines = table.attrs.get("lines")
     out = []
     for number, row in enumerate(table.to_dict("records"), start=1):
-        where = f"{path}: row {number}"
+        where = f"{path}: row {number}" + (f" (line {lines[number - 1]})" if lines else "")
         study = str(row.pop("study", "")).strip()
         if not study:
             raise HopcapError(f"{where}, column 'study': blank")

@@ -294,9 +294,9 @@ def test_library_checks_apply_to_batch_tables(tmp_path):
     from capacity_cli.reproduce import batch_configs, read_batch
 
     path = tmp_path / "b.csv"
-    for row, message in [("s,poly,16,1e-300", "row 1: --threshold"),
-                         ("s,poly,16 x,1", "row 1, column 'n'"),
-                         ("s,poly,99999999999,1", "row 1, column 'n'")]:
+    for row, message in [("s,poly,16,1e-300", r"row 1 \(line 2\): --threshold"),
+                         ("s,poly,16 x,1", r"row 1 \(line 2\), column .n."),
+                         ("s,poly,99999999999,1", r"row 1 \(line 2\), column 'n'")]:
         path.write_text(f"study,model,n,threshold\n{row}\n")
         with pytest.raises(HopcapError, match=message):
             batch_configs(read_batch(path))
