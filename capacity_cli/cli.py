@@ -70,9 +70,11 @@ def main(ctx: click.Context, debug: bool) -> None:
 
 
 @main.command()
-@click.option("--n", "n", type=Integer(2, N_MAX), default=None, help="Units per pattern (N).")
+@click.option("--n", "n", type=Integer(2, N_MAX), default=None,
+              help=f"Units per pattern (N). Range: {Integer(2, N_MAX).range_text()}.")
 @click.option("--p", "p", type=Integer(1, P_CAP_MAX), default=None,
-              help="Number of patterns (P); with --dataset, the first P (default: all).")
+              help="Number of patterns (P); with --dataset, the first P (default: all). Range: "
+                   f"{Integer(1, P_CAP_MAX).range_text()}.")
 @dataset_option
 @generator_options
 @seed_option
