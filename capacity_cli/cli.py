@@ -11,12 +11,11 @@ import sys
 import click
 
 from . import __version__
-from .limits import N_MAX, P_CAP_MAX
 from .options import (
     MEASURE_OPTIONS,
-    Integer,
     click_options,
     dataset_option,
+    gen_size_options,
     generator_options,
     seed_option,
 )
@@ -70,11 +69,7 @@ def main(ctx: click.Context, debug: bool) -> None:
 
 
 @main.command()
-@click.option("--n", "n", type=Integer(2, N_MAX), default=None,
-              help=f"Units per pattern (N). Range: {Integer(2, N_MAX).range_text()}.")
-@click.option("--p", "p", type=Integer(1, P_CAP_MAX), default=None,
-              help="Number of patterns (P); with --dataset, the first P (default: all). Range: "
-                   f"{Integer(1, P_CAP_MAX).range_text()}.")
+@gen_size_options
 @dataset_option
 @generator_options
 @seed_option

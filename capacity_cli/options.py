@@ -331,6 +331,15 @@ def parse_row(cells: Mapping[str, str], options: Iterable[Option] = MEASURE_OPTI
 
 
 # Options of the other commands, declared with the same types.
+def gen_size_options(f):
+    """--n and --p of ``gen`` (one value each)."""
+    n, p = Integer(2, N_MAX), Integer(1, P_CAP_MAX)
+    f = click.option("--p", "p", type=p, default=None, help="Number of patterns (P); with --dataset, "
+                     f"the first P (default: all). Range: {p.range_text()}.")(f)
+    return click.option("--n", "n", type=n, default=None,
+                        help=f"Units per pattern (N). Range: {n.range_text()}.")(f)
+
+
 def seed_option(f):
     return click.option("--seed", type=Integer(0), default=0, show_default=True,
                         help="Base random seed (any size); trial t uses numpy SeedSequence([seed, "
