@@ -88,8 +88,9 @@ class MeasureConfig:
                 f"succeeding pattern would store every P up to the cap, so the run measures nothing; "
                 f"raise --threshold above 1/{self.p_cap}")
         self._check_float_range()
-        check_memory(first_check_bytes(self), f"N={self.n}: the first check",
-                     "lower --n" if self.search == "p" or self.spec is not None else "use a smaller set")
+        advice = "lower --n" if self.search == "p" else \
+            "lower --p or --n" if self.spec is not None else "use a smaller set"
+        check_memory(first_check_bytes(self), f"N={self.n}: the first check", advice)
         if self.spec is not None and self.spec.min_distance > 0:
             check_feasible(self.spec, 2)
 
