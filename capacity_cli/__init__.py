@@ -27,6 +27,7 @@ _EXPORTS = {
     "capacity_of_sequence": "search",
     "MeasureConfig": "measure",
     "run_measurements": "measure",
+    "configs_from_options": "measure",
     "fit_law": "fit",
     "laws_for": "theory",
     "HopcapError": "errors",

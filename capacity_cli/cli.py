@@ -13,29 +13,13 @@ import click
 
 from . import __version__
 from .options import (
-    CRITERIA,
-    FLOATS,
-    INTS,
-    MODELS,
+    MEASURE_OPTIONS,
+    click_options,
     dataset_option,
+    gen_size_options,
     generator_options,
     seed_option,
-    threads_option,
 )
-
-DEFAULT_SIZES = {
-    ("hebbian", None): [100, 200, 400, 800],
-    ("poly", 2): [64, 128, 256, 512],
-    ("poly", 3): [32, 64, 128, 256],
-    ("poly", 4): [16, 32, 48, 64],
-    ("exp", None): [8, 10, 12, 14, 16, 18],
-}
-
-
-def default_sizes(model: str, degree: int | None) -> list[int]:
-    """The N list used when --n is not given: sizes that finish in seconds for this model."""
-    key = (model, None if model in ("hebbian", "exp") else min(degree or 3, 4))
-    return DEFAULT_SIZES.get(key, DEFAULT_SIZES[("poly", 4)])
 
 
 class HopcapGroup(click.Group):
@@ -86,9 +70,7 @@ def main(ctx: click.Context, debug: bool) -> None:
 
 
 @main.command()
-@click.option("--n", "n", type=click.IntRange(min=2), default=None, help="Units per pattern (N).")
-@click.option("--p", "p", type=click.IntRange(min=1), default=None,
-              help="Number of patterns (P); with --dataset, the first P (default: all).")
+@gen_size_options
 @dataset_option
 @generator_options
 @seed_option
@@ -117,9 +99,7 @@ def gen(n, p, dataset, bias, correlation, min_distance, max_tries, seed, output)
         return
     if n is None or p is None:
         raise click.UsageError("gen needs --n and --p (or --dataset)")
-    if len(correlation) != 1 or len(min_distance) != 1:
-        raise click.UsageError("gen takes one --correlation and one --min-distance value")
-    spec = PatternSpec(n, bias=bias, correlation=correlation[0], min_distance=min_distance[0],
+    spec = PatternSpec(n, bias=bias, correlation=correlation, min_distance=min_distance,
                        max_tries=max_tries)
     x = generate_patterns(spec, p, seed=seed)
     stats = pattern_stats(x)
@@ -162,55 +142,15 @@ def info(path):
 
 
 @main.command()
-@click.option("--model", type=click.Choice(MODELS), required=True,
-              help="Energy F: hebbian x^2/2, poly x^a, rectpoly max(x,0)^a, exp exp(beta x).")
-@click.option("--degree", type=INTS, default="3", help="Degree a >= 2 of poly/rectpoly (a list sweeps).")
-@click.option("--beta", type=FLOATS, default="1", help="Inverse temperature of exp (a list sweeps).")
-@click.option("--criterion", type=click.Choice(CRITERIA), default="stable",
-              help="stable: fixed point; retrieve: exact recall from a noisy cue; overlap: final "
-                   "overlap >= --min-overlap.")
-@click.option("--noise", type=float, default=None,
-              help="Cue noise rho: round(rho N) distinct bits flipped  [default: 0.1 retrieve, 0 overlap]")
-@click.option("--min-overlap", type=float, default=0.95, help="overlap criterion: required m/N.")
-@click.option("--threshold", type=float, default=1.0,
-              help="Fraction of the P patterns that must succeed (1 = every pattern).")
-@click.option("--max-sweeps", type=int, default=100, help="Sweep cap of the dynamics.")
-@click.option("--n", "sizes", type=INTS, default=None,
-              help="N, one value or a list (16,32,64)  [default: sizes that run in seconds]")
-@click.option("--trials", type=int, default=None,
-              help="Independent trials per configuration  [default: 20; 1 for a given set without "
-                   "--shuffle]")
-@click.option("--p-max", "p_cap", type=int, default=100_000, help="Cap on P (reported as capped).")
-@click.option("--search", type=click.Choice(["p", "degree"]), default="p",
-              help="p: largest storable P. degree: smallest degree a of poly/rectpoly that stores "
-                   "the whole set (--patterns, or generated sets of --p patterns).")
-@click.option("--p", "set_size", type=click.IntRange(min=1), default=None,
-              help="--search degree: patterns per generated set.")
-@click.option("--max-degree", type=click.IntRange(min=2), default=30,
-              help="--search degree: highest degree tried.")
-@generator_options
-@click.option("--patterns", "patterns_path", type=click.Path(dir_okay=False), default=None,
-              help="Measure this ordered set (.npy/.npz, +-1 or 0/1) instead of generated ones.")
-@dataset_option
-@click.option("--shuffle/--no-shuffle", default=None,
-              help="Given sets: each trial takes its own random order  [default: on for --dataset, "
-                   "off for --patterns]")
-@seed_option
-@threads_option
-@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
-              help="Append one row per trial to this CSV; trials already in it are skipped (resume).")
-@click.option("--progress/--no-progress", default=True, help="Show a progress bar.")
-@click.option("--repair", is_flag=True,
-              help="First drop the invalid and duplicated rows of -o FILE (their trials then run again).")
-def measure(model, degree, beta, criterion, noise, min_overlap, threshold, max_sweeps, sizes, trials,
-            p_cap, search, set_size, max_degree, bias, correlation, min_distance, max_tries,
-            patterns_path, dataset, shuffle, seed, threads, output, progress, repair):
+@click_options(MEASURE_OPTIONS)
+def measure(threads, output, progress, repair, **values):
     """Largest number of patterns P a model stores, by binary search over P, over many trials.
 
     Capacity of one trial is the largest prefix P of its pattern sequence that is stored (at least
     --threshold of its patterns succeed under --criterion); P is stored and P+1 is not, unless the
     cap is reached (column `capped`). Prints mean, standard deviation and 95% interval per N with
-    the matching theory value, and writes tidy CSV with -o.
+    the matching theory value, and writes tidy CSV with -o. A batch table (configs/*.csv) takes the
+    same options as columns.
 
     \b
     Examples:
@@ -220,37 +160,12 @@ def measure(model, degree, beta, criterion, noise, min_overlap, threshold, max_s
       hopcap measure --model poly --degree 2,3,4 --n 32 --min-distance 0,6,8 --correlation 0,0.5
       hopcap measure --model poly --search degree --patterns set.npz
     """
-    from .criteria import make_criterion
-    from .datasets import dataset_patterns, load_patterns
-    from .measure import MeasureConfig, grid_configs, run_measurements, summarize_rows, unique_configs
-    from .models import BinaryDAM
+    from .measure import configs_from_options, run_measurements, summarize_rows
     from .results import check_writable, load_results, repair_results
 
     if repair and not output:
         raise click.UsageError("--repair needs -o FILE")
-    crit = make_criterion(criterion, threshold=threshold, noise=noise, min_overlap=min_overlap,
-                          max_sweeps=max_sweeps)
-    models = [BinaryDAM(model, degree=d) for d in degree] if model in ("poly", "rectpoly") else \
-        [BinaryDAM(model, beta=b) for b in beta] if model == "exp" else [BinaryDAM(model)]
-    if search == "degree":
-        models = models[:1]  # the degree is what is searched
-    common = dict(seed=seed, p_cap=p_cap, search=search, set_size=set_size, max_degree=max_degree)
-    configs = []
-    if patterns_path and dataset:
-        raise click.UsageError("give --patterns or --dataset, not both")
-    if patterns_path or dataset:
-        x = load_patterns(patterns_path) if patterns_path else dataset_patterns(dataset)
-        order = bool(dataset) if shuffle is None else shuffle
-        for m in models:
-            configs.append(MeasureConfig(m, crit, patterns=x, patterns_label=patterns_path or dataset,
-                                         shuffle=order, trials=trials or (20 if order else 1),
-                                         **common))
-    else:
-        for m in models:
-            configs += grid_configs(m, crit, sizes or default_sizes(m.name, m.degree), correlation,
-                                    min_distance, bias=bias, max_tries=max_tries,
-                                    trials=20 if trials is None else trials, **common)
-    configs = unique_configs(configs)
+    configs = configs_from_options(values)
     if output:
         check_writable(output)
     if repair and Path(output).exists():

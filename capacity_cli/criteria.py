@@ -15,24 +15,25 @@ import math
 from dataclasses import dataclass
 
 from .errors import HopcapError
+from .limits import DEFAULT_MAX_SWEEPS, MAX_SWEEPS_MAX
 
 CRITERIA = ("stable", "retrieve", "overlap")
-DEFAULT_MAX_SWEEPS = 100
 
 
 def _check_threshold(threshold: float) -> None:
-    if not (0.0 < threshold <= 1.0):
+    if isinstance(threshold, bool) or not (0.0 < threshold <= 1.0):  # NaN fails too
         raise HopcapError(f"--threshold must be in (0, 1], got {threshold}")
 
 
 def _check_noise(noise: float) -> None:
-    if not (0.0 <= noise <= 0.5):
+    if isinstance(noise, bool) or not (0.0 <= noise <= 0.5):
         raise HopcapError(f"--noise must be in [0, 0.5], got {noise}")
 
 
 def _check_sweeps(max_sweeps: int) -> None:
-    if max_sweeps < 1:
-        raise HopcapError(f"--max-sweeps must be >= 1, got {max_sweeps}")
+    if isinstance(max_sweeps, bool) or int(max_sweeps) != max_sweeps or \
+            not (1 <= max_sweeps <= MAX_SWEEPS_MAX):
+        raise HopcapError(f"--max-sweeps must be an integer in [1, {MAX_SWEEPS_MAX}], got {max_sweeps}")
 
 
 @dataclass(frozen=True)
@@ -75,8 +76,11 @@ class Overlap:
         _check_threshold(self.threshold)
         _check_noise(self.noise)
         _check_sweeps(self.max_sweeps)
-        if not (-1.0 <= self.min_overlap <= 1.0):
-            raise HopcapError(f"--min-overlap must be in [-1, 1], got {self.min_overlap}")
+        if not (-1.0 <= self.min_overlap <= 1.0):  # NaN fails too
+            raise HopcapError(f"--min-overlap must be in (-1, 1], got {self.min_overlap}")
+        if self.min_overlap == -1.0:
+            raise HopcapError("--min-overlap -1 passes every final state (every overlap is >= -N), "
+                              "so every P would be stored; give a value in (-1, 1]")
 
 
 Criterion = Stable | Retrieve | Overlap
@@ -85,6 +89,7 @@ Criterion = Stable | Retrieve | Overlap
 def make_criterion(name: str, *, threshold: float = 1.0, noise: float | None = None,
                    min_overlap: float = 0.95, max_sweeps: int = DEFAULT_MAX_SWEEPS) -> Criterion:
     """Build a criterion from CLI-style options (``noise`` None: 0.1 for retrieve, 0 for overlap)."""
+    _check_sweeps(max_sweeps)  # for every criterion: the option is accepted with each
     if name == "stable":
         return Stable(threshold=threshold)
     if name == "retrieve":

@@ -25,9 +25,9 @@ import numpy as np
 
 from .errors import HopcapError
 from .kernels.bits import distance_at_least, pack_rows, pairwise_distance_stats
+from .limits import DEFAULT_MAX_TRIES, MAX_TRIES_MAX, N_MAX, check_memory
 
 CHUNK = 1024
-DEFAULT_MAX_TRIES = 10_000
 
 
 @dataclass(frozen=True)
@@ -41,17 +41,27 @@ class PatternSpec:
     max_tries: int = DEFAULT_MAX_TRIES
 
     def __post_init__(self) -> None:
-        if int(self.n) != self.n or self.n < 2:
-            raise HopcapError(f"--n must be an integer >= 2, got {self.n}")
+        if not _is_whole(self.n) or not (2 <= self.n <= N_MAX):
+            raise HopcapError(f"--n must be an integer in [2, {N_MAX}], got {self.n}")
         if not (0.0 < self.bias < 1.0):
             raise HopcapError(f"--bias must be in (0, 1), got {self.bias}")
         if not (0.0 <= self.correlation < 1.0):
             raise HopcapError(f"--correlation must be in [0, 1), got {self.correlation}")
-        if int(self.min_distance) != self.min_distance or not (0 <= self.min_distance <= self.n):
+        if not _is_whole(self.min_distance) or not (0 <= self.min_distance <= self.n):
             raise HopcapError(f"--min-distance must be an integer in [0, n={self.n}], "
                               f"got {self.min_distance}")
-        if self.max_tries < 1:
-            raise HopcapError(f"--max-tries must be >= 1, got {self.max_tries}")
+        if not _is_whole(self.max_tries) or not (1 <= self.max_tries <= MAX_TRIES_MAX):
+            raise HopcapError(f"--max-tries must be an integer in [1, {MAX_TRIES_MAX}], "
+                              f"got {self.max_tries}")
+
+
+def _is_whole(value) -> bool:
+    """True for an integer (Python or numpy, not bool) or an integral finite float."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int | np.integer):
+        return True
+    return isinstance(value, float | np.floating) and math.isfinite(value) and value == int(value)
 
 
 def max_code_size(n: int, d: int) -> int:
@@ -65,13 +75,27 @@ def max_code_size(n: int, d: int) -> int:
     if d > n:
         return 1
     t = (d - 1) // 2
-    bound = 2**n // sum(math.comb(n, k) for k in range(t + 1))
+    if t > HAMMING_TERMS_MAX and _log2_hamming_bound_at_least(n, t) > 64:
+        bound = 2**n  # the exact sphere sum would take minutes, and it cannot bind below 2^64
+    else:
+        bound = 2**n // sum(math.comb(n, k) for k in range(t + 1))
     ne, de = (n, d) if d % 2 == 0 else (n + 1, d + 1)
     if 2 * de > ne:
         bound = min(bound, 2 * (de // (2 * de - ne)))
     elif ne == 2 * de:
         bound = min(bound, 4 * de)
     return bound
+
+
+#: Above this radius the Hamming bound is only computed when it could bind (see max_code_size).
+HAMMING_TERMS_MAX = 1000
+
+
+def _log2_hamming_bound_at_least(n: int, t: int) -> float:
+    """A lower estimate of log2(2^n / sum_{k<=t} C(n, k)), from V <= (t + 1) C(n, min(t, n/2))."""
+    k = min(t, n // 2)
+    log2_comb = (math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1)) / math.log(2)
+    return n - math.log2(t + 1) - log2_comb - 1e-6 * n
 
 
 def check_feasible(spec: PatternSpec, p: int) -> None:
@@ -171,11 +195,24 @@ def trial_entropy(seed: int, trial: int) -> tuple[int, int]:
     return (int(seed), int(trial))
 
 
+def generation_bytes(spec: PatternSpec, p: int) -> int:
+    """An estimate of the memory that generating ``p`` patterns of ``spec`` allocates: the rows and
+    bit-packed copies, each chunk of CHUNK candidates (float64 draws, masks, numpy's int64 selection),
+    and the statistics (a float64 copy and the N x N feature correlations)."""
+    rows = max(p, CHUNK)
+    return rows * spec.n * (1 + 1 + 8) + CHUNK * spec.n * (8 + 1 + 8 + 1) + STATS_BYTES * spec.n**2
+
+
+#: Bytes per pair of features in :func:`pattern_stats` (the correlation matrix and its |.|).
+STATS_BYTES = 16
+
+
 def generate_patterns(spec: PatternSpec, p: int, seed: int = 0) -> np.ndarray:
     """Exactly ``p`` patterns (int8 +-1, shape (p, n)), or a HopcapError saying why not."""
     if p < 1:
         raise HopcapError(f"--p must be >= 1, got {p}")
     check_feasible(spec, p)
+    check_memory(generation_bytes(spec, p), f"{p} patterns of N={spec.n}", "lower --p or --n")
     stream = PatternStream(spec, trial_entropy(seed, 0))
     rows = stream.take(p)
     if len(rows) < p:

@@ -11,30 +11,34 @@ from __future__ import annotations
 import hashlib
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 from . import __version__
 from ._compile import thread_count
-from .criteria import Criterion, Overlap, Retrieve
+from .criteria import Criterion, Overlap, Retrieve, allowed_failures, make_criterion
 from .datasets import (
+    CHUNK,
     DEFAULT_MAX_TRIES,
+    STATS_BYTES,
     PatternSpec,
     PatternStream,
     check_feasible,
+    dataset_patterns,
+    load_patterns,
     mean_abs_feature_correlation,
     pattern_stats,
     trial_entropy,
 )
 from .errors import HopcapError
+from .limits import DEFAULT_P_CAP, P_CAP_MAX, TRIALS_MAX, check_memory
 from .models import BinaryDAM
 from .results import SharedResults, config_key, is_blank
 from .search import DegreeOutcome, SearchOutcome, capacity_of_sequence, smallest_storing_degree
 from .stats import Summary, summarize
-
-DEFAULT_P_CAP = 100_000
 
 
 @dataclass(frozen=True)
@@ -72,12 +76,20 @@ class MeasureConfig:
                 raise HopcapError("--search degree on generated patterns needs --p (patterns per set)")
         if (self.spec is None) == (self.patterns is None):
             raise HopcapError("give either generated patterns (spec) or a pattern set, not both")
-        if self.trials < 1:
-            raise HopcapError(f"--trials must be >= 1, got {self.trials}")
-        if self.p_cap < 1:
-            raise HopcapError(f"--p-max must be >= 1, got {self.p_cap}")
-        if self.seed < 0:
-            raise HopcapError(f"--seed must be >= 0, got {self.seed}")
+        _check_whole("--trials", self.trials, 1, TRIALS_MAX)
+        _check_whole("--p-max", self.p_cap, 1, P_CAP_MAX)
+        _check_whole("--seed", self.seed, 0, None)
+        if self.set_size is not None:
+            _check_whole("--p", self.set_size, 1, P_CAP_MAX)
+        if self.search == "p" and self.p_cap > 1 and \
+                allowed_failures(self.criterion.threshold, self.p_cap) == self.p_cap - 1:
+            raise HopcapError(
+                f"--threshold {self.criterion.threshold:g} with --p-max {self.p_cap}: a single "
+                f"succeeding pattern would store every P up to the cap, so the run measures nothing; "
+                f"raise --threshold above 1/{self.p_cap}")
+        advice = "lower --n" if self.search == "p" else \
+            "lower --p or --n" if self.spec is not None else "use a smaller set"
+        check_memory(first_check_bytes(self), f"N={self.n}: the first check", advice)
         if self.spec is not None and self.spec.min_distance > 0:
             check_feasible(self.spec, 2)
 
@@ -112,6 +124,110 @@ class MeasureConfig:
             "max_tries": spec.max_tries if spec else None,
             "max_degree": self.max_degree if self.search == "degree" else None,
         }
+
+
+def _check_whole(option: str, value, lo: int, hi: int | None) -> None:
+    """Raise unless ``value`` is an integer (not a bool) in [lo, hi] (hi None: unbounded)."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < lo or \
+            (hi is not None and value > hi):
+        bound = f">= {lo}" if hi is None else f"in [{lo}, {hi}]"
+        raise HopcapError(f"{option} must be an integer {bound}, got {value}")
+
+
+#: Bytes per candidate unit while a chunk of the pattern stream is drawn: the float64 draw, the
+#: boolean mask, numpy's int64 selection and the int8 row.
+STREAM_BYTES_PER_UNIT = 8 + 1 + 8 + 1
+#: Bytes per gain-table entry (2N + 3 entries): the Python integers or floats the table is computed
+#: from and the int64/float64 tables derived from it (gain, c_acc, c_sum, c_diff, c_bound).
+TABLE_BYTES_PER_ENTRY = 96
+#: Bytes per pattern unit held by a check: int8 patterns and selectors, int32 sums and their spare.
+CHECK_BYTES_PER_UNIT = 1 + 1 + 4 + 4
+
+
+def first_check_bytes(config: MeasureConfig) -> int:
+    """An estimate of the memory the first check of ``config`` allocates, before it allocates it.
+
+    Generated patterns come CHUNK candidate rows at a time; every check builds gain tables over
+    m in [-N, N + 2]; the first check holds P x N pattern-sized arrays for P = 1 (the search starts
+    there) or for the whole set (degree search). Used to refuse, in a moment, a run that could only
+    end in running out of memory minutes later.
+    """
+    n = config.n
+    first_p = 1
+    if config.search == "degree":
+        first_p = config.set_size or len(config.patterns)
+    total = TABLE_BYTES_PER_ENTRY * (2 * n + 3) + CHECK_BYTES_PER_UNIT * first_p * n
+    if config.spec is not None:
+        total += STREAM_BYTES_PER_UNIT * CHUNK * n + first_p * n
+    if config.spec is None or config.spec.min_distance > 0 or config.spec.correlation > 0:
+        total += STATS_BYTES * n * n  # what the stored set achieved (see _achieved)
+    return total
+
+
+#: N lists of --n when none is given: sizes that finish in seconds for each model.
+DEFAULT_SIZES = {
+    ("hebbian", None): [100, 200, 400, 800],
+    ("poly", 2): [64, 128, 256, 512],
+    ("poly", 3): [32, 64, 128, 256],
+    ("poly", 4): [16, 32, 48, 64],
+    ("exp", None): [8, 10, 12, 14, 16, 18],
+}
+
+
+def default_sizes(model: BinaryDAM) -> list[int]:
+    """The N list used when no N is given: sizes that finish in seconds for this model."""
+    key = (model.name, None if model.name in ("hebbian", "exp") else min(model.degree or 3, 4))
+    return DEFAULT_SIZES.get(key, DEFAULT_SIZES[("poly", 4)])
+
+
+def configs_from_options(values: Mapping[str, Any]) -> list[MeasureConfig]:
+    """The configurations of one ``hopcap measure`` command or one batch-table row.
+
+    ``values`` maps option names of :data:`capacity_cli.options.MEASURE_OPTIONS` (those a batch
+    table may set) to parsed values; absent names take the table's defaults. Lists of sweep
+    options (model parameters, N, correlation, separation) multiply out, models outermost, then N,
+    correlation, separation; repeated values run once. Every check happens here, before any work.
+    """
+    from .options import MEASURE_OPTIONS
+
+    known = {o.name: o for o in MEASURE_OPTIONS if o.batch}
+    unknown = [name for name in values if name not in known]
+    if unknown:
+        raise HopcapError(f"unknown option {unknown[0]!r}")
+    v = {name: o.default for name, o in known.items()}
+    v.update(values)
+    if v["model"] is None:
+        raise HopcapError("--model is required")
+    criterion = make_criterion(v["criterion"], threshold=v["threshold"], noise=v["noise"],
+                               min_overlap=v["min_overlap"], max_sweeps=v["max_sweeps"])
+    if v["model"] in ("poly", "rectpoly"):
+        models = [BinaryDAM(v["model"], degree=d) for d in v["degree"]]
+    elif v["model"] == "exp":
+        models = [BinaryDAM(v["model"], beta=b) for b in v["beta"]]
+    else:
+        models = [BinaryDAM(v["model"])]
+    if v["search"] == "degree":
+        models = models[:1]  # the degree is what is searched
+    common = dict(seed=v["seed"], p_cap=v["p_max"], search=v["search"], set_size=v["p"],
+                  max_degree=v["max_degree"])
+    if v["patterns"] is not None and v["dataset"] is not None:
+        raise HopcapError("give --patterns or --dataset, not both")
+    configs: list[MeasureConfig] = []
+    if v["patterns"] is not None or v["dataset"] is not None:
+        x = load_patterns(v["patterns"]) if v["patterns"] is not None else dataset_patterns(v["dataset"])
+        order = v["dataset"] is not None if v["shuffle"] is None else bool(v["shuffle"])
+        trials = v["trials"] if v["trials"] is not None else (20 if order else 1)
+        for model in models:
+            configs.append(MeasureConfig(model, criterion, patterns=x,
+                                         patterns_label=str(v["patterns"] or v["dataset"]),
+                                         shuffle=order, trials=trials, **common))
+    else:
+        trials = 20 if v["trials"] is None else v["trials"]
+        for model in models:
+            configs += grid_configs(model, criterion, v["n"] or default_sizes(model),
+                                    v["correlation"], v["min_distance"], bias=v["bias"],
+                                    max_tries=v["max_tries"], trials=trials, **common)
+    return unique_configs(configs)
 
 
 def grid_configs(model: BinaryDAM, criterion: Criterion, sizes: Iterable[int],

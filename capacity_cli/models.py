@@ -25,12 +25,13 @@ from decimal import Decimal, localcontext
 import numpy as np
 
 from .errors import HopcapError
+from .limits import MAX_DEGREE_MAX
 
 BINARY_MODELS = ("hebbian", "poly", "rectpoly", "exp")
 UPDATE_RULES = ("energy", "field")
-#: Degrees of poly/rectpoly that hopcap accepts. Decisions are exact at every degree (level 3 uses
-#: Python integers); the cap only keeps tables (m^a for |m| <= N + 2) and run times sane.
-MAX_DEGREE = 1000
+#: Degrees of poly/rectpoly that hopcap accepts (limits.py). Decisions are exact at every degree
+#: (level 3 uses Python integers); the cap only keeps tables (m^a for |m| <= N + 2) and run times sane.
+MAX_DEGREE = MAX_DEGREE_MAX
 #: Inverse temperatures of exp that hopcap accepts. Decisions are exact for every beta; below
 #: BETA_MIN nearly every gain is a near-cancellation (e^(beta x) is nearly linear) and would need
 #: exact arithmetic, above BETA_MAX the model is a nearest-pattern rule with e^(2 beta) > 10^43.

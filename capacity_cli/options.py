@@ -1,67 +1,364 @@
-"""Click option types and the options shared by several subcommands (defined once)."""
+"""Every option's domain, declared once: the option types and the table of ``hopcap measure`` options.
+
+:data:`MEASURE_OPTIONS` is the single declaration of what ``measure`` accepts. The command's click
+options are generated from it (:func:`click_options`), and batch tables (``configs/*.csv``) parse
+their cells with the same types (:func:`parse_cell`), so a value is accepted or refused the same way
+on the command line and in a table. :func:`capacity_cli.measure.configs_from_options` turns parsed
+values into configurations for both.
+
+A later model family contributes its own options as another tuple of :class:`Option` merged into
+the table with :func:`merge_options` (names must be unique).
+
+Kept free of numpy so ``hopcap --help`` stays instant.
+"""
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
 import click
+
+from .limits import (
+    DEFAULT_MAX_SWEEPS,
+    DEFAULT_MAX_TRIES,
+    DEFAULT_P_CAP,
+    MAX_DEGREE_MAX,
+    MAX_SWEEPS_MAX,
+    MAX_TRIES_MAX,
+    N_MAX,
+    P_CAP_MAX,
+    THREADS_MAX,
+    TRIALS_MAX,
+)
 
 MODELS = ("hebbian", "poly", "rectpoly", "exp")
 CRITERIA = ("stable", "retrieve", "overlap")
 
 
-class NumberList(click.ParamType):
-    """A comma-separated list of numbers, e.g. ``16,32,64``; checked at parse time."""
+def _short(value) -> str:
+    """A number as the user would recognise it, without 100-digit walls of text."""
+    text = str(value)
+    if len(text) <= 24:
+        return text
+    try:
+        return f"{Decimal(text):.3g}"
+    except InvalidOperation:
+        return text[:21] + "..."
 
-    def __init__(self, kind: type = int):
-        self.kind = kind
-        self.name = f"{kind.__name__}-list"
+
+def _bound(value: int) -> str:
+    """A range bound, with large powers written as such (2^40, 10^9, 2^63-1)."""
+    for base in (2, 10):
+        for offset, suffix in ((0, ""), (1, "-1")):
+            k = round(math.log(value + offset, base)) if value > 100_000 else 0
+            if k and base**k == value + offset:
+                return f"{base}^{k}{suffix}"
+    return str(value)
+
+
+class Integer(click.ParamType):
+    """A whole number in [lo, hi] (either end may be open-ended with None). Accepts exact integer
+    text of any size and integral scientific notation (``1e6``); refuses fractions, NaN and inf."""
+
+    name = "integer"
+
+    def __init__(self, lo: int | None = None, hi: int | None = None):
+        self.lo, self.hi = lo, hi
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, bool):
+            self.fail(f"expected a whole number, got {value!r}", param, ctx)
+        if isinstance(value, int):
+            number = value
+        else:
+            text = str(value).strip().replace("_", "")
+            try:
+                number = int(text)
+            except ValueError:
+                try:
+                    exact = Decimal(text)
+                except InvalidOperation:
+                    self.fail(f"expected a whole number, got {_short(value)!r}", param, ctx)
+                if not exact.is_finite() or exact != exact.to_integral_value():
+                    self.fail(f"expected a whole number, got {_short(value)!r}", param, ctx)
+                if abs(exact.adjusted()) > 400:
+                    self.fail(f"{_short(value)} is out of range ({self.range_text()})", param, ctx)
+                number = int(exact)
+        if (self.lo is not None and number < self.lo) or (self.hi is not None and number > self.hi):
+            self.fail(f"{_short(number)} is out of range ({self.range_text()})", param, ctx)
+        return number
+
+    def range_text(self) -> str:
+        if self.hi is None:
+            return f">= {self.lo}" if self.lo is not None else "any whole number"
+        return f"{self.lo}..{_bound(self.hi)}"
+
+    def get_metavar(self, param, *args, **kwargs) -> str:
+        return "INT"
+
+
+class Real(click.ParamType):
+    """A finite real number in a range (None: unbounded); NaN and inf are refused."""
+
+    name = "number"
+
+    def __init__(self, lo: float | None = None, hi: float | None = None, lo_open: bool = False,
+                 hi_open: bool = False):
+        self.lo, self.hi, self.lo_open, self.hi_open = lo, hi, lo_open, hi_open
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, bool):
+            self.fail(f"expected a number, got {value!r}", param, ctx)
+        try:
+            number = float(value)
+        except (TypeError, ValueError, OverflowError):
+            self.fail(f"expected a number, got {_short(value)!r}", param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"expected a finite number, got {_short(value)}", param, ctx)
+        below = self.lo is not None and (number <= self.lo if self.lo_open else number < self.lo)
+        above = self.hi is not None and (number >= self.hi if self.hi_open else number > self.hi)
+        if below or above:
+            self.fail(f"{_short(value)} is out of range ({self.range_text()})", param, ctx)
+        return number
+
+    def range_text(self) -> str:
+        if self.lo is None and self.hi is None:
+            return "any finite number"
+        left = "any" if self.lo is None else f"{'(' if self.lo_open else '['}{self.lo:g}"
+        right = "any" if self.hi is None else f"{self.hi:g}{')' if self.hi_open else ']'}"
+        return f"{left}, {right}"
+
+    def get_metavar(self, param, *args, **kwargs) -> str:
+        return "FLOAT"
+
+
+class ListOf(click.ParamType):
+    """A comma-separated list on the command line (``16,32,64``), each item checked by ``item``."""
+
+    def __init__(self, item: Integer | Real):
+        self.item = item
+        self.name = f"{item.name}-list"
 
     def convert(self, value, param, ctx):
         if isinstance(value, list | tuple):
-            return list(value)
-        items = [v.strip() for v in str(value).split(",") if v.strip()]
-        if not items:
-            self.fail(f"expected a comma-separated list of {self.kind.__name__}s, got {value!r}",
+            return [self.item.convert(v, param, ctx) for v in value]
+        items = [v.strip() for v in str(value).split(",")]
+        if not items or any(not v for v in items):
+            self.fail(f"expected a comma-separated list of {self.item.name}s, got {value!r}",
                       param, ctx)
+        return [self.item.convert(v, param, ctx) for v in items]
+
+    def range_text(self) -> str:
+        return self.item.range_text()
+
+    def get_metavar(self, param, *args, **kwargs) -> str:
+        return f"{self.item.get_metavar(param)}[,...]"
+
+
+@dataclass(frozen=True)
+class Option:
+    """One option of ``hopcap measure`` and one column of a batch table.
+
+    ``name`` is the Python name, the batch column and the flag (``max_sweeps`` <-> ``--max-sweeps``).
+    ``sweep`` options take a list (comma-separated on the command line, space-separated in a
+    cell) and make one configuration per value. ``flag`` options are ``--name/--no-name`` switches.
+    ``batch`` is False for options about one run of the command (output, threads, progress), which
+    a batch table cannot set.
+    """
+
+    name: str
+    type: click.ParamType | None
+    default: Any
+    help: str
+    sweep: bool = False
+    flag: bool = False
+    batch: bool = True
+    required: bool = False
+    short: str | None = None
+    default_text: str | None = None  # shown instead of the default where it depends on others
+
+    @property
+    def flag_name(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+    def help_text(self) -> str:
+        domain = getattr(self.type, "range_text", None)
+        if domain is None or domain().startswith("any"):
+            return self.help  # unbounded here: the library checks the value (degree, beta)
+        return f"{self.help} Range: {domain()}."
+
+    def click_option(self) -> Callable:
+        """The click decorator for this option."""
+        flags = [self.flag_name] if self.short is None else [self.short, self.flag_name]
+        if self.flag:
+            flags = [f"{self.flag_name}/--no-{self.flag_name[2:]}"]
+        kwargs: dict[str, Any] = {"default": self.default, "help": self.help_text(),
+                                  "required": self.required}
+        if not self.flag:
+            kwargs["type"] = self.type
+        if self.default_text is not None:
+            kwargs["show_default"] = self.default_text
+        elif self.default is None:
+            kwargs["show_default"] = False
+        return click.option(*flags, self.name, **kwargs)
+
+
+def merge_options(*groups: Iterable[Option]) -> tuple[Option, ...]:
+    """Concatenate option groups (e.g. a model family's own options), refusing duplicate names."""
+    out: list[Option] = []
+    for group in groups:
+        for option in group:
+            if any(o.name == option.name for o in out):
+                raise ValueError(f"option {option.name!r} is declared twice")
+            out.append(option)
+    return tuple(out)
+
+
+MODEL_OPTIONS = (
+    Option("model", click.Choice(MODELS), None, "Energy F: hebbian x^2/2, poly x^a, rectpoly "
+           "max(x,0)^a, exp exp(beta x).", required=True),
+    Option("degree", ListOf(Integer(2, MAX_DEGREE_MAX)), [3], "Degree a of poly/rectpoly (a list sweeps).",
+           sweep=True),
+    Option("beta", ListOf(Real()), [1.0], "Inverse temperature of exp, in (0, 50] (a list sweeps).",
+           sweep=True),
+)
+CRITERION_OPTIONS = (
+    Option("criterion", click.Choice(CRITERIA), "stable", "stable: fixed point; retrieve: exact "
+           "recall from a noisy cue; overlap: final overlap >= --min-overlap."),
+    Option("noise", Real(0, 0.5), None, "Cue noise rho: round(rho N) distinct bits flipped.",
+           default_text="0.1 retrieve, 0 overlap"),
+    Option("min_overlap", Real(-1, 1), 0.95, "overlap criterion: required m/N (> -1: at -1 every "
+           "state passes)."),
+    Option("threshold", Real(0, 1, lo_open=True), 1.0, "Fraction of the P patterns that must "
+           "succeed (1 = every pattern; threshold * --p-max must exceed 1)."),
+    Option("max_sweeps", Integer(1, MAX_SWEEPS_MAX), DEFAULT_MAX_SWEEPS, "Sweep cap of the dynamics."),
+)
+SEARCH_OPTIONS = (
+    Option("n", ListOf(Integer(2, N_MAX)), None, "N, one value or a list (16,32,64); refused when "
+           "the first check would need over half the memory.", sweep=True,
+           default_text="sizes that run in seconds"),
+    Option("trials", Integer(1, TRIALS_MAX), None, "Independent trials per configuration.",
+           default_text="20; 1 for a given set without --shuffle"),
+    Option("p_max", Integer(1, P_CAP_MAX), DEFAULT_P_CAP, "Cap on P (reported as capped)."),
+    Option("search", click.Choice(["p", "degree"]), "p", "p: largest storable P. degree: smallest "
+           "degree a of poly/rectpoly that stores the whole set (--patterns, or generated sets of "
+           "--p patterns)."),
+    Option("p", Integer(1, P_CAP_MAX), None, "--search degree: patterns per generated set."),
+    Option("max_degree", Integer(2, MAX_DEGREE_MAX), 30, "--search degree: highest degree tried."),
+)
+PATTERN_OPTIONS = (
+    Option("bias", Real(0, 1, lo_open=True, hi_open=True), 0.5, "Probability of +1 per unit."),
+    Option("correlation", ListOf(Real(0, 1, hi_open=True)), [0.0], "Feature correlation c: unit i "
+           "copies unit i-1 with probability c (Markov chain; corr(i, j) = c^|i-j| at bias 0.5). A "
+           "list sweeps.", sweep=True),
+    Option("min_distance", ListOf(Integer(0, N_MAX)), [0], "Minimum pairwise Hamming distance "
+           "(greedy rejection), at most N. A list sweeps.", sweep=True),
+    Option("max_tries", Integer(1, MAX_TRIES_MAX), DEFAULT_MAX_TRIES, "Give up after this many "
+           "consecutive rejected candidates."),
+    Option("patterns", click.Path(dir_okay=False), None, "Measure this ordered set (.npy/.npz, +-1 "
+           "or 0/1) instead of generated ones."),
+    Option("dataset", click.Choice(["digits"]), None, "A real set instead of generated ones: digits "
+           "= scikit-learn's 8x8 digits binarised (N=64; needs pip install 'hopcap[digits]')."),
+    Option("shuffle", None, None, "Given sets: each trial takes its own random order.", flag=True,
+           default_text="on for --dataset, off for --patterns"),
+    Option("seed", Integer(0), 0, "Base random seed (any size); trial t uses numpy "
+           "SeedSequence([seed, t])."),
+)
+RUN_OPTIONS = (
+    Option("threads", Integer(1, THREADS_MAX), None, "Numba threads (default: all cores). Results "
+           "do not depend on it.", batch=False),
+    Option("output", click.Path(dir_okay=False), None, "Append one row per trial to this CSV; trials "
+           "already in it are skipped (resume).", batch=False, short="-o"),
+    Option("progress", None, True, "Show a progress bar.", flag=True, batch=False),
+    Option("repair", None, False, "First drop the invalid and duplicated rows of -o FILE (their "
+           "trials then run again).", flag=True, batch=False),
+)
+#: Every option of ``hopcap measure``, in help order.
+MEASURE_OPTIONS = merge_options(MODEL_OPTIONS, CRITERION_OPTIONS, SEARCH_OPTIONS, PATTERN_OPTIONS,
+                                RUN_OPTIONS)
+
+
+def option_named(name: str, options: Iterable[Option] = MEASURE_OPTIONS) -> Option:
+    """The declaration of one option."""
+    for option in options:
+        if option.name == name:
+            return option
+    raise KeyError(name)
+
+
+def click_options(options: Iterable[Option] = MEASURE_OPTIONS) -> Callable:
+    """A decorator adding every option of the table to a click command, in table order."""
+    options = tuple(options)
+
+    def decorate(f):
+        for option in reversed(options):
+            f = option.click_option()(f)
+        return f
+
+    return decorate
+
+
+def parse_cell(option: Option, text: str) -> Any:
+    """One batch-table cell, checked exactly like the option on the command line: lists are
+    space-separated, switches take true/false (yes/no, 1/0). Raises click.BadParameter."""
+    if option.flag:
+        return click.BOOL.convert(text, None, None)
+    if option.sweep:
+        if "," in text:
+            raise click.BadParameter("lists in a batch table are space-separated, not comma-separated")
+        return option.type.convert(text.split(), None, None)
+    return option.type.convert(text.strip(), None, None)
+
+
+def parse_row(cells: Mapping[str, str], options: Iterable[Option] = MEASURE_OPTIONS) -> dict:
+    """The non-blank cells of a batch row as option values. Raises KeyError for a column that is
+    no batch option and click.BadParameter (with ``param_hint`` set to the column) for a bad cell."""
+    by_name = {o.name: o for o in options if o.batch}
+    values = {}
+    for column, text in cells.items():
+        if column not in by_name:
+            raise KeyError(column)
+        if text is None or not str(text).strip():
+            continue
         try:
-            out = [self.kind(v) for v in items]
-        except ValueError:
-            self.fail(f"expected a comma-separated list of {self.kind.__name__}s, got {value!r}",
-                      param, ctx)
-        return out
+            values[column] = parse_cell(by_name[column], str(text))
+        except click.BadParameter as err:
+            err.param_hint = column
+            raise
+    return values
 
 
-INTS = NumberList(int)
-FLOATS = NumberList(float)
+# Options of the other commands, declared with the same types.
+def gen_size_options(f):
+    """--n and --p of ``gen`` (one value each)."""
+    n, p = Integer(2, N_MAX), Integer(1, P_CAP_MAX)
+    f = click.option("--p", "p", type=p, default=None, help="Number of patterns (P); with --dataset, "
+                     f"the first P (default: all). Range: {p.range_text()}.")(f)
+    return click.option("--n", "n", type=n, default=None,
+                        help=f"Units per pattern (N). Range: {n.range_text()}.")(f)
 
 
 def seed_option(f):
-    return click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
-                        help="Base random seed; trial t uses numpy SeedSequence([seed, t]).")(f)
-
-
-def threads_option(f):
-    return click.option("--threads", type=click.IntRange(min=1), default=None,
-                        help="Numba threads (default: all cores). Results do not depend on it.")(f)
+    return click.option("--seed", type=Integer(0), default=0, show_default=True,
+                        help="Base random seed (any size); trial t uses numpy SeedSequence([seed, "
+                             "t]).")(f)
 
 
 def generator_options(f):
-    """--bias, --correlation, --min-distance, --max-tries (shared by gen and measure)."""
-    for option in reversed([
-        click.option("--bias", type=click.FloatRange(0, 1, min_open=True, max_open=True),
-                     default=0.5, show_default=True, help="Probability of +1 per unit."),
-        click.option("--correlation", "correlation", type=FLOATS, default="0", show_default=True,
-                     help="Feature correlation c in [0, 1): unit i copies unit i-1 with probability c "
-                          "(Markov chain; corr(i, j) = c^|i-j| at bias 0.5). A list sweeps."),
-        click.option("--min-distance", "min_distance", type=INTS, default="0", show_default=True,
-                     help="Minimum pairwise Hamming distance (greedy rejection). A list sweeps."),
-        click.option("--max-tries", type=click.IntRange(min=1), default=10_000, show_default=True,
-                     help="Give up after this many consecutive rejected candidates."),
-    ]):
-        f = option(f)
+    """--bias, --correlation, --min-distance, --max-tries of ``gen`` (one value each)."""
+    for name in reversed(("bias", "correlation", "min_distance", "max_tries")):
+        o = option_named(name)
+        item = o.type.item if isinstance(o.type, ListOf) else o.type
+        default = o.default[0] if o.sweep else o.default
+        help_text = o.help.replace(" A list sweeps.", "")
+        f = click.option(o.flag_name, name, type=item, default=default, show_default=True,
+                         help=f"{help_text} Range: {item.range_text()}.")(f)
     return f
 
 
 def dataset_option(f):
-    return click.option("--dataset", type=click.Choice(["digits"]), default=None,
-                        help="A real set instead of generated ones: digits = scikit-learn's 8x8 digits "
-                             "binarised (N=64; needs pip install 'hopcap[digits]').")(f)
+    return option_named("dataset").click_option()(f)

@@ -206,6 +206,14 @@ def _save(fig, output: str | os.PathLike, title: str | None) -> list[Path]:
 
     if title:
         fig.suptitle(title)
+        try:
+            fig.canvas.draw()  # parses the title's $...$ math now, not halfway through saving
+        except ValueError as err:
+            plt.close(fig)
+            lines = [line.strip() for line in str(err).splitlines() if line.strip()]
+            message = lines[-1] if lines else type(err).__name__
+            raise HopcapError(f"--title {title!r}: not valid matplotlib math text ({message})") \
+                from None
     fig.tight_layout()
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)

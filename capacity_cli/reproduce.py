@@ -1,8 +1,11 @@
 """The reproduction batch: the three classical scaling laws, as data.
 
 A batch is a CSV table (``configs/<profile>.csv``), one row per run: ``study`` (the figure it belongs
-to), the model and criterion options of ``hopcap measure``, ``sizes`` (space-separated N) and
-``trials``. :func:`run_batch` measures every row into ``<results>/<profile>/<study>.csv`` (resumable:
+to) and any option of ``hopcap measure`` as a column of the same name (underscores for dashes:
+``n``, ``max_sweeps``, ``p_max``, ...), parsed and checked exactly like the option; lists are
+space-separated (``n`` = ``16 32 64``), a blank cell takes the option's default, and a
+``patterns`` path is relative to the working directory.
+:func:`run_batch` measures every row into ``<results>/<profile>/<study>.csv`` (resumable:
 finished trials are skipped), then draws ``<study>.png/.pdf`` and writes ``summary.csv`` and
 ``summary.md`` with the fitted laws against theory.
 
@@ -18,27 +21,27 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import click
 import pandas as pd
 
-from .datasets import dataset_patterns
 from .errors import HopcapError
 from .fit import fit_trials
-from .measure import MeasureConfig, grid_configs, run_measurements
+from .measure import MeasureConfig, configs_from_options, run_measurements
+from .options import MEASURE_OPTIONS, option_named, parse_row
 from .plotting import (
     configuration_groups,
-    criterion_of,
     group_label,
     model_of,
     plot_capacity,
     plot_structure,
 )
-from .results import is_blank, load_results
+from .results import load_results
 from .stats import summarize
 from .theory import expected_loglog_slope, mutual_information_rate
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
-BATCH_COLUMNS = ["study", "model", "degree", "beta", "criterion", "noise", "min_overlap", "threshold",
-                 "sizes", "trials"]
+#: Columns a batch table must have; every other column is an option of ``hopcap measure``.
+BATCH_REQUIRED = ["study", "model"]
 STUDY_TITLES = {
     "hebbian": "Hebbian network: 0.138 N under overlap, N/(4 ln N) under stable",
     "poly": "Polynomial energies: P_max ~ N^(a-1) (KH2016)",
@@ -54,40 +57,66 @@ STRUCTURE_FIT_MIN_D = 6
 
 
 def read_batch(path: str | Path) -> pd.DataFrame:
-    """Read and check a batch table."""
+    """Read a batch table and check its columns (``table.attrs["path"]`` names it in errors)."""
     try:
         table = pd.read_csv(path, comment="#", dtype=str, keep_default_na=False)
     except Exception as err:
         raise HopcapError(f"{path}: not a readable batch table ({type(err).__name__})") from err
-    missing = [c for c in BATCH_COLUMNS if c not in table.columns]
+    missing = [c for c in BATCH_REQUIRED if c not in table.columns]
     if missing:
         raise HopcapError(f"{path}: batch table lacks columns {', '.join(missing)}")
+    options = {o.name: o for o in MEASURE_OPTIONS}
+    for column in table.columns:
+        if column == "study":
+            continue
+        if column not in options:
+            raise HopcapError(f"{path}: column {column!r} is not an option of hopcap measure "
+                              f"(columns use the option names with _ for -, e.g. max_sweeps)")
+        if not options[column].batch:
+            raise HopcapError(f"{path}: column {column!r} is an option of one run, not of a "
+                              f"configuration; give it to the batch runner instead")
+    table.attrs["path"] = str(path)
+    table.attrs["lines"] = _data_lines(path, len(table))
     return table
 
 
-def _values(row: dict, column: str, kind: type, default):
-    """A space-separated list column of a batch row (absent or blank: [default])."""
-    text = row.get(column, "")
-    return [kind(v) for v in str(text).split()] if not is_blank(text) else [default]
+def _data_lines(path: str | Path, rows: int) -> list[int] | None:
+    """The file line of each data row (comments and blank lines skipped), or None when quoted
+    multi-line cells make them ambiguous."""
+    try:
+        text = Path(path).read_text(errors="replace")
+    except OSError:
+        return None
+    lines = [k for k, line in enumerate(text.splitlines(), start=1)
+             if line.strip() and not line.lstrip().startswith("#")][1:]
+    return lines if len(lines) == rows else None
 
 
 def batch_configs(table: pd.DataFrame, seed: int = 0) -> list[tuple[str, MeasureConfig]]:
-    """(study, configuration) for every size, correlation and separation of every row of a batch
-    table (optional columns ``correlation`` and ``min_distance`` take space-separated lists;
-    ``dataset`` measures a real set in a fresh random order per trial instead)."""
+    """(study, configuration) for every row of a batch table, in order: each row's option cells
+    are parsed by :func:`capacity_cli.options.parse_row` and turned into configurations by
+    :func:`capacity_cli.measure.configs_from_options`, exactly as ``hopcap measure`` does with the
+    same options. ``seed`` is the seed of rows without a ``seed`` cell."""
+    path = table.attrs.get("path", "batch table")
+    lines = table.attrs.get("lines")
     out = []
-    for row in table.to_dict("records"):
-        model, criterion, trials = model_of(row), criterion_of(row), int(row["trials"])
-        if not is_blank(row.get("dataset", "")):
-            out.append((row["study"], MeasureConfig(
-                model, criterion, patterns=dataset_patterns(row["dataset"]),
-                patterns_label=row["dataset"], shuffle=True, trials=trials, seed=seed)))
-            continue
-        grid = grid_configs(model, criterion, _values(row, "sizes", int, None),
-                            _values(row, "correlation", float, 0.0),
-                            _values(row, "min_distance", int, 0),
-                            bias=_values(row, "bias", float, 0.5)[0], trials=trials, seed=seed)
-        out.extend((row["study"], config) for config in grid)
+    for number, row in enumerate(table.to_dict("records"), start=1):
+        where = f"{path}: row {number}" + (f" (line {lines[number - 1]})" if lines else "")
+        study = str(row.pop("study", "")).strip()
+        if not study:
+            raise HopcapError(f"{where}, column 'study': blank")
+        try:
+            values = parse_row(row)
+        except KeyError as err:
+            raise HopcapError(f"{where}: column {err.args[0]!r} is not an option of hopcap measure") \
+                from None
+        except click.BadParameter as err:
+            raise HopcapError(f"{where}, column {err.param_hint!r}: {err.message}") from None
+        try:
+            configs = configs_from_options({"seed": seed, **values})
+        except HopcapError as err:
+            raise HopcapError(f"{where}: {err}") from None
+        out.extend((study, config) for config in configs)
     return out
 
 
@@ -213,13 +242,27 @@ def run_batch(profile: str = "quick", results: str | Path = "results", seed: int
     return summary
 
 
+def _checked(name: str):
+    """An argparse type that checks a value like the ``hopcap measure`` option ``name``."""
+    option = option_named(name)
+
+    def convert(text: str):
+        try:
+            return option.type.convert(text, None, None)
+        except click.BadParameter as err:
+            raise argparse.ArgumentTypeError(err.message) from None
+
+    convert.__name__ = name
+    return convert
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--profile", default="quick", help="configs/<profile>.csv (quick or full)")
     parser.add_argument("--batch", default=None, help="a batch table to run instead of a profile")
     parser.add_argument("--results", default="results", help="output folder")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--seed", type=_checked("seed"), default=0)
+    parser.add_argument("--threads", type=_checked("threads"), default=None)
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
     start = time.perf_counter()

@@ -76,9 +76,16 @@ def demircigil_retrieve(rho: float) -> Law:
     return Law(f"exp({rate:.4f} N)", lambda n: np.exp(rate * n), "Demircigil et al. 2017")
 
 
+#: Above this degree the constants (2a-3)!! of the polynomial laws leave float64: no law is drawn.
+THEORY_MAX_DEGREE = 100
+
+
 def laws_for(model: BinaryDAM, criterion: Criterion) -> list[Law]:
-    """The laws that match this model and criterion, most relevant first (may be empty)."""
+    """The laws that match this model and criterion, most relevant first (may be empty). The field
+    rule and degrees above THEORY_MAX_DEGREE have none here."""
     a = 2 if model.name == "hebbian" else model.degree
+    if getattr(model, "rule", "energy") != "energy" or (a is not None and a > THEORY_MAX_DEGREE):
+        return []
     if isinstance(criterion, Overlap):
         return [ags()] if a == 2 else []
     if isinstance(criterion, Stable):

@@ -231,4 +231,4 @@ def test_cli_copies_of_library_constants_agree():
 
     assert options.MODELS == BINARY_MODELS and options.CRITERIA == CRITERIA
     defaults = {p.name: p.default for p in measure.params if isinstance(p, click.Option)}
-    assert defaults["p_cap"] == DEFAULT_P_CAP and defaults["max_sweeps"] == DEFAULT_MAX_SWEEPS
+    assert defaults["p_max"] == DEFAULT_P_CAP and defaults["max_sweeps"] == DEFAULT_MAX_SWEEPS

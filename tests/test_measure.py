@@ -14,7 +14,7 @@ from capacity_cli.measure import MeasureConfig, run_measurements
 from capacity_cli.models import BinaryDAM
 from capacity_cli.reproduce import read_batch, run_batch, summary_markdown
 
-TINY_BATCH = """study,model,degree,beta,criterion,noise,min_overlap,threshold,sizes,trials
+TINY_BATCH = """study,model,degree,beta,criterion,noise,min_overlap,threshold,n,trials
 hebbian,hebbian,,,overlap,0,0.95,0.9,24 32,3
 poly,poly,3,,stable,,,1.0,12 16 24,3
 exp,exp,,1,retrieve,0.1,,1.0,8 10,3
@@ -133,7 +133,7 @@ def test_degree_search_matches_naive(seed):
     assert smallest_storing_degree(x, Stable(), max_degree=8).degree == expected
 
 
-TINY_STRUCTURED = """study,model,degree,beta,criterion,noise,min_overlap,threshold,sizes,trials,\
+TINY_STRUCTURED = """study,model,degree,beta,criterion,noise,min_overlap,threshold,n,trials,\
 correlation,min_distance,dataset,bias
 structured,poly,3,,stable,,,1.0,24,3,0 0.5,0 6 7,,
 structured,poly,3,,stable,,,1.0,64,2,,,,0.29
@@ -156,3 +156,20 @@ def test_structured_batch_draws_and_summarises(tmp_path):
     assert quantities == {"d log2 P / d d_min", "mean P_max"}
     labels = " ".join(r.configuration for r in summary)
     assert "digits" in labels and "i.i.d. bias 0.29" in labels
+
+
+def test_shipped_batches_make_the_same_configurations_as_before():
+    """tests/data/batch_configs.json holds repr() of every configuration the shipped tables made
+    before batch tables were parsed by the option table: same configurations, order and seeds."""
+    import json
+    from pathlib import Path
+
+    from capacity_cli.reproduce import CONFIG_DIR, batch_configs
+
+    pytest.importorskip("sklearn")  # structured.csv measures the digits
+    before = json.loads((Path(__file__).parent / "data" / "batch_configs.json").read_text())
+    for profile in ("quick", "full", "structured"):
+        # BinaryDAM gained the field ``rule`` afterwards; its default is the rule every row used.
+        now = [[study, repr(c).replace(", rule='energy'", "")]
+               for study, c in batch_configs(read_batch(CONFIG_DIR / f"{profile}.csv"))]
+        assert now == before[profile], profile
