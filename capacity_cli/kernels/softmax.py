@@ -1,7 +1,7 @@
 """The continuous modern Hopfield network's update, xi <- X^T softmax(beta X xi), for many states at once.
 
 One update of B states is two dense products done by BLAS through numpy, S = states @ X^T (B x P)
-and U = E @ X (B x N), with a fused numba pass in between that turns each row of S into
+and U = E @ X (B x N), with an in-place pass in between that turns each row of S into
 E = exp(beta S - m) in place (m the row's largest beta S, so no term overflows: at beta = 100,
 N = 1024 the scores reach 1e5 and every exponent is <= 0). The row sums z stay apart, so the new
 state is U / z.
@@ -13,8 +13,9 @@ prefix's old cues by the new patterns' columns only (see ``families.softmax.Soft
 
 Cues are drawn per pattern from the splitmix64 stream of ``dynamics.stream_state(seed, index)``: the
 +-1 flips are exactly those of the binary family's ``retrieve`` criterion; sphere cues add Gaussian
-noise (Box-Muller from the same stream) of norm rho |x_i|. Every kernel treats rows independently,
-so results do not depend on the thread count.
+noise (Box-Muller from the same stream) of norm rho |x_i|. numba kernels do the fused per-row
+passes (residual norms, sign checks, cues); every kernel treats rows independently, so results do
+not depend on the thread count.
 """
 
 from __future__ import annotations
@@ -33,29 +34,26 @@ _S11 = np.uint64(11)
 _TWO_PI = 2.0 * math.pi
 
 
-@njit(**PARALLEL)
 def softmax_extend(scores, beta, m, z, scale):
     """Turn each row i of ``scores`` (raw dot products of one column chunk) into
     exp(beta s - m_new) in place, where m_new = max(m[i], max_j beta s_ij); update m[i] and
     z[i] <- z[i] exp(m_old - m_new) + sum_j exp(...), and write scale[i] = exp(m_old - m_new)
-    (0 when the row had no earlier chunk: m[i] = -inf). Sums in float64 whatever the score dtype."""
-    for i in prange(scores.shape[0]):
-        row = scores[i]
-        old = m[i]
-        top = old
-        for j in range(row.shape[0]):
-            v = beta * np.float64(row[j])
-            if v > top:
-                top = v
-        total = 0.0
-        for j in range(row.shape[0]):
-            e = math.exp(beta * np.float64(row[j]) - top)
-            row[j] = e
-            total += e
-        sc = math.exp(old - top) if old > -np.inf else 0.0
-        z[i] = z[i] * sc + total
-        m[i] = top
-        scale[i] = sc
+    (0 when the row had no earlier chunk: m[i] = -inf). ``m``, ``z``, ``scale`` are float64.
+
+    numpy, not numba: its vectorised exp is about 3 times faster than numba's scalar one (measured
+    on 1024 x 4096 blocks), and exp dominates this pass.
+    """
+    top = scores.max(axis=1).astype(np.float64)
+    top *= beta
+    np.maximum(top, m, out=top)
+    scores *= beta
+    scores -= top[:, None]
+    np.exp(scores, out=scores)
+    sc = np.exp(m - top)  # exp(-inf) = 0 for a row without earlier chunk
+    z *= sc
+    z += scores.sum(axis=1, dtype=np.float64)
+    m[:] = top
+    scale[:] = sc
 
 
 @njit(**PARALLEL)
