@@ -41,6 +41,8 @@ DTYPES = ("float64", "float32")
 CONVERGED_TOL = 1e-12
 #: In float32 no tolerance below this is reachable; FixedPoint's tol is raised to it.
 FLOAT32_TOL = 1e-6
+#: At most this many scores (rows x P) per block: 256 MB in float64, whatever P.
+MAX_BLOCK_CELLS = 2**25
 
 PatternSource = Callable[[int], np.ndarray]
 
@@ -275,6 +277,7 @@ def _max_offdiag_cos(x: np.ndarray, block: int = ker.BLOCK) -> float:
     xf = np.asarray(x, dtype=np.float64)
     unit = xf / np.linalg.norm(xf, axis=1, keepdims=True)
     best = -np.inf
+    block = max(1, min(block, MAX_BLOCK_CELLS // len(unit)))
     for a in range(0, len(unit), block):
         g = unit[a:a + block] @ unit.T
         rows = np.arange(g.shape[0])
@@ -305,6 +308,7 @@ def separation(x: np.ndarray, block: int = ker.BLOCK) -> np.ndarray:
     xf = np.asarray(x, dtype=np.float64)
     p = xf.shape[0]
     out = np.empty(p)
+    block = max(1, min(block, MAX_BLOCK_CELLS // max(p, 1)))
     for a in range(0, p, block):
         g = xf[a:a + block] @ xf.T
         rows = np.arange(g.shape[0])
@@ -410,7 +414,8 @@ class SoftmaxChecker:
     new state u per cue), so checking P after a stored prefix L only computes the new columns
     L..P-1 of the old cues' scores plus the new cues' rows: O((P - L)(P + L) N) for the first update
     instead of O(P^2 N). Later updates (steps > 1, fixed-point) are recomputed in full. Rows are
-    processed in blocks of ``block``, so memory is O(block x P + P N).
+    processed in blocks of ``block`` (fewer when block x P would exceed MAX_BLOCK_CELLS), so
+    memory is O(block x P + P N).
 
     A check stops early only once more patterns have failed than allowed (the decision never
     depends on timing). After every stored check, ``final_error`` (r), ``converged`` (the last
@@ -497,7 +502,8 @@ class SoftmaxChecker:
         self._ensure(p)
         if p <= self.lo:  # never happens inside largest_storable; start afresh
             self._reset()
-        lo, n, block, beta = self.lo, self.n, self.block, self.beta
+        lo, n, beta = self.lo, self.n, self.beta
+        block = max(1, min(self.block, MAX_BLOCK_CELLS // p))
         x, cues = self.x[:p], self.cues[:p]
         allowed = allowed_failures(self.criterion.threshold, p)
         one_step = self.k_steps == 1
