@@ -1,0 +1,154 @@
+"""Slow, obviously-correct twins of the softmax family's kernels (docs/softmax.md), straight from the
+definitions: one pattern at a time, one numpy vector per update, float64, pure-Python PRNG.
+
+Nothing here uses the package's kernels. Decisions compare r with eps directly; the kernels compute r
+with a different summation order (BLAS blocks, online softmax), so the two may disagree only when
+|r - eps| is within a few ulps of the sum's size: tests skip cases with |r - eps| <= BOUNDARY_RTOL eps.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+#: Width of the tolerance zone around the eps boundary (relative to eps) where twins may disagree.
+BOUNDARY_RTOL = 1e-9
+
+_MASK = (1 << 64) - 1
+_GOLDEN = 0x9E3779B97F4A7C15
+_MIX1 = 0xBF58476D1CE4E5B9
+_MIX2 = 0x94D049BB133111EB
+
+
+class SplitMix64:
+    """splitmix64 with hopcap's per-pattern seeding: state = seed ^ (index * MIX2), advanced once."""
+
+    def __init__(self, seed: int, index: int):
+        self.state = (seed ^ (index * _MIX2)) & _MASK
+        self.next()
+
+    def next(self) -> int:
+        self.state = (self.state + _GOLDEN) & _MASK
+        z = self.state
+        z = ((z ^ (z >> 30)) * _MIX1) & _MASK
+        z = ((z ^ (z >> 27)) * _MIX2) & _MASK
+        return z ^ (z >> 31)
+
+    def uniform(self) -> float:
+        return (self.next() >> 11) * (1.0 / 9007199254740992.0)
+
+    def below(self, bound: int) -> int:
+        return int(self.uniform() * bound)
+
+
+def pm1_cue(x: np.ndarray, noise: float, seed: int, index: int) -> np.ndarray:
+    """x with round(noise N) distinct units flipped (partial Fisher-Yates, halves round up)."""
+    y = np.array(x, dtype=np.float64)
+    n = len(y)
+    k = int(math.floor(noise * n + 0.5))
+    rng = SplitMix64(seed, index)
+    idx = list(range(n))
+    for j in range(k):
+        r = j + rng.below(n - j)
+        idx[j], idx[r] = idx[r], idx[j]
+        y[idx[j]] = -y[idx[j]]
+    return y
+
+
+def sphere_cue(x: np.ndarray, noise: float, seed: int, index: int) -> np.ndarray:
+    """x + noise |x| g / |g|, g standard normal by Box-Muller from the pattern's stream."""
+    xf = np.asarray(x, dtype=np.float64)
+    rng = SplitMix64(seed, index)
+    g = []
+    while len(g) < len(xf):
+        u1 = 1.0 - rng.uniform()
+        u2 = rng.uniform()
+        r = math.sqrt(-2.0 * math.log(u1))
+        g += [r * math.cos(2 * math.pi * u2), r * math.sin(2 * math.pi * u2)]
+    g = np.array(g[: len(xf)])
+    return xf + noise * np.linalg.norm(xf) / np.linalg.norm(g) * g
+
+
+def cue(x: np.ndarray, noise: float, seed: int, index: int, kind: str) -> np.ndarray:
+    if noise == 0:
+        return np.asarray(x, dtype=np.float64).copy()
+    return (pm1_cue if kind == "pm1" else sphere_cue)(x, noise, seed, index)
+
+
+def softmax(s: np.ndarray) -> np.ndarray:
+    e = np.exp(s - s.max())
+    return e / e.sum()
+
+
+def update(X: np.ndarray, xi: np.ndarray, beta: float) -> np.ndarray:
+    """X^T softmax(beta X xi) for one state."""
+    Xf = np.asarray(X, dtype=np.float64)
+    return Xf.T @ softmax(beta * (Xf @ xi))
+
+
+def energy(X: np.ndarray, xi: np.ndarray, beta: float) -> float:
+    """-lse(beta, X xi) + xi.xi / 2 (the constant dropped)."""
+    s = beta * (np.asarray(X, dtype=np.float64) @ xi)
+    top = s.max()
+    return -(top + math.log(np.exp(s - top).sum())) / beta + 0.5 * float(xi @ xi)
+
+
+def rel_error(state: np.ndarray, x: np.ndarray) -> float:
+    xf = np.asarray(x, dtype=np.float64)
+    return float(np.linalg.norm(state - xf) / np.linalg.norm(xf))
+
+
+def run_pattern(X, i, beta, criterion, seed, kind):
+    """(success, r, converged, steps) of pattern i under ``criterion`` (duck-typed: name, eps,
+    steps, noise, max_steps, tol)."""
+    X = np.asarray(X, dtype=np.float64)
+    name = criterion.name
+    state = cue(X[i], getattr(criterion, "noise", 0.0), seed, i, kind)
+    limit = criterion.max_steps if name == "fixed-point" else criterion.steps
+    tol = criterion.tol if name == "fixed-point" else 1e-12
+    moved = math.inf
+    done = 0
+    while done < limit:
+        new = update(X, state, beta)
+        moved = np.linalg.norm(new - state) / np.linalg.norm(state)
+        state = new
+        done += 1
+        if name == "fixed-point" and moved < tol:
+            break
+    r = rel_error(state, X[i])
+    converged = moved < tol
+    if name == "sign":
+        ok = bool(np.all(state * X[i] > 0))
+    elif name == "fixed-point":
+        ok = converged and r <= criterion.eps
+    else:
+        ok = r <= criterion.eps
+    return ok, r, converged, done
+
+
+def is_stored(X, beta, criterion, seed, kind):
+    """(stored, per-pattern results) for the whole set X."""
+    results = [run_pattern(X, i, beta, criterion, seed, kind) for i in range(len(X))]
+    successes = sum(ok for ok, *_ in results)
+    needed = max(math.ceil(criterion.threshold * len(X) * (1 - 1e-12)), 1)
+    return successes >= needed, results
+
+
+def separation(X) -> np.ndarray:
+    X = np.asarray(X, dtype=np.float64)
+    out = []
+    for i in range(len(X)):
+        others = [float(X[i] @ X[j]) for j in range(len(X)) if j != i]
+        out.append(float(X[i] @ X[i]) - max(others) if others else math.inf)
+    return np.array(out)
+
+
+def min_angle_deg(X) -> float:
+    X = np.asarray(X, dtype=np.float64)
+    best = math.inf
+    for i in range(len(X)):
+        for j in range(i + 1, len(X)):
+            c = X[i] @ X[j] / (np.linalg.norm(X[i]) * np.linalg.norm(X[j]))
+            best = min(best, math.degrees(math.acos(max(-1.0, min(1.0, c)))))
+    return best
