@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,6 +31,11 @@ from .limits import DEFAULT_MAX_TRIES, MAX_TRIES_MAX, N_MAX, check_memory
 CHUNK = 1024
 
 
+#: Pattern kinds: +-1 rows (every generator above, pattern files, datasets) and "sphere" rows
+#: (i.i.d. Gaussian, rescaled to norm sqrt(N); float32), for the continuous models (modern.md A).
+PATTERN_KINDS = ("pm1", "sphere")
+
+
 @dataclass(frozen=True)
 class PatternSpec:
     """How to generate +-1 patterns of length ``n`` (see the module docstring)."""
@@ -39,10 +45,16 @@ class PatternSpec:
     correlation: float = 0.0
     min_distance: int = 0
     max_tries: int = DEFAULT_MAX_TRIES
+    kind: str = "pm1"  # "pm1": +-1 rows as above; "sphere": Gaussian rows of norm sqrt(n)
 
     def __post_init__(self) -> None:
         if not _is_whole(self.n) or not (2 <= self.n <= N_MAX):
             raise HopcapError(f"--n must be an integer in [2, {N_MAX}], got {self.n}")
+        if self.kind not in PATTERN_KINDS:
+            raise HopcapError(f"--kind must be one of {', '.join(PATTERN_KINDS)}, got {self.kind!r}")
+        if self.kind == "sphere" and (self.bias != 0.5 or self.correlation or self.min_distance):
+            raise HopcapError("--kind sphere takes no --bias, --correlation or --min-distance "
+                              "(they describe +-1 patterns)")
         if not (0.0 < self.bias < 1.0):
             raise HopcapError(f"--bias must be in (0, 1), got {self.bias}")
         if not (0.0 <= self.correlation < 1.0):
@@ -188,6 +200,54 @@ class PatternStream:
                 if rejected >= self.spec.max_tries:
                     self.exhausted = True
                     return
+
+
+def _sphere_chunk(n: int, entropy: tuple[int, ...], k: int) -> np.ndarray:
+    """Chunk k of a sphere stream: (CHUNK, n) float32 rows of norm sqrt(n)."""
+    g = np.random.default_rng([*entropy, k]).standard_normal((CHUNK, n))
+    g *= math.sqrt(n) / np.linalg.norm(g, axis=1, keepdims=True)
+    return g.astype(np.float32)
+
+
+@dataclass
+class SpherePatternStream:
+    """I.i.d. Gaussian rows rescaled to norm sqrt(n), generated in chunks of ``CHUNK`` from
+    numpy's default_rng([*entropy, chunk]): ``take(p)`` never depends on earlier calls."""
+
+    n: int
+    entropy: tuple[int, ...]
+    _rows: np.ndarray = field(init=False, repr=False)
+    _chunks: int = field(default=0, init=False)
+
+    def __post_init__(self) -> None:
+        if int(self.n) != self.n or self.n < 2:
+            raise HopcapError(f"--n must be an integer >= 2, got {self.n}")
+        self._rows = np.empty((0, self.n), dtype=np.float32)
+
+    def take(self, p: int) -> np.ndarray:
+        """The first p rows as a read-only (p, n) float32 view."""
+        if p > self._rows.shape[0]:
+            need = -(-p // CHUNK)
+            new = [_sphere_chunk(self.n, self.entropy, k) for k in range(self._chunks, need)]
+            self._rows = np.concatenate([self._rows, *new])
+            self._chunks = need
+        view = self._rows[:p]
+        view.flags.writeable = False
+        return view
+
+
+def sphere_patterns(n: int, p: int, seed: int = 0) -> np.ndarray:
+    """``p`` sphere patterns of length ``n`` (float32, norm sqrt(n)): trial 0 of ``seed``."""
+    if p < 1:
+        raise HopcapError(f"--p must be >= 1, got {p}")
+    return np.array(SpherePatternStream(n, trial_entropy(seed, 0)).take(p))
+
+
+def pattern_source(spec: PatternSpec, entropy: tuple[int, ...]) -> Callable[[int], np.ndarray]:
+    """source(p) -> the first p patterns of the sequence ``spec`` and ``entropy`` define."""
+    if spec.kind == "sphere":
+        return SpherePatternStream(spec.n, entropy).take
+    return PatternStream(spec, entropy).take
 
 
 def trial_entropy(seed: int, trial: int) -> tuple[int, int]:

@@ -19,24 +19,23 @@ import numpy as np
 
 from . import __version__
 from ._compile import thread_count
-from .criteria import Criterion, Overlap, Retrieve, allowed_failures, make_criterion
+from .criteria import allowed_failures
 from .datasets import (
     CHUNK,
     DEFAULT_MAX_TRIES,
     STATS_BYTES,
     PatternSpec,
-    PatternStream,
     check_feasible,
     dataset_patterns,
     load_patterns,
     mean_abs_feature_correlation,
+    pattern_source,
     pattern_stats,
     trial_entropy,
 )
 from .errors import HopcapError
 from .limits import DEFAULT_P_CAP, P_CAP_MAX, TRIALS_MAX, check_memory
-from .models import BinaryDAM
-from .results import SharedResults, config_key, is_blank
+from .results import CONFIG_COLUMNS, SharedResults, config_key, is_blank
 from .search import DegreeOutcome, SearchOutcome, capacity_of_sequence, smallest_storing_degree
 from .stats import Summary, summarize
 
@@ -49,8 +48,8 @@ class MeasureConfig:
     ordered set, the same for every trial; ``patterns_label`` names it in the CSV).
     """
 
-    model: BinaryDAM
-    criterion: Criterion
+    model: Any  # a model of a registered family (capacity_cli.families), e.g. models.BinaryDAM
+    criterion: Any  # a criterion of the same family
     spec: PatternSpec | None = None
     patterns: np.ndarray | None = field(default=None, compare=False, repr=False)
     patterns_label: str = ""
@@ -76,6 +75,13 @@ class MeasureConfig:
                 raise HopcapError("--search degree on generated patterns needs --p (patterns per set)")
         if (self.spec is None) == (self.patterns is None):
             raise HopcapError("give either generated patterns (spec) or a pattern set, not both")
+        family = self.family
+        if self.criterion.name not in family.criteria:
+            raise HopcapError(f"--criterion {self.criterion.name} does not apply to --model "
+                              f"{self.model.name}; choose one of {', '.join(family.criteria)}")
+        if self.spec is not None and self.spec.kind not in family.kinds:
+            raise HopcapError(f"--kind {self.spec.kind} does not apply to --model {self.model.name} "
+                              f"(it stores {', '.join(family.kinds)} patterns)")
         _check_whole("--trials", self.trials, 1, TRIALS_MAX)
         _check_whole("--p-max", self.p_cap, 1, P_CAP_MAX)
         _check_whole("--seed", self.seed, 0, None)
@@ -97,20 +103,25 @@ class MeasureConfig:
     def n(self) -> int:
         return self.spec.n if self.spec is not None else int(self.patterns.shape[1])
 
+    @property
+    def family(self):
+        """The model's family (capacity_cli.families)."""
+        from .families import family_of
+
+        return family_of(self.model.name)
+
     def columns(self) -> dict:
-        """The configuration columns of a result row (blank where an option does not apply)."""
-        c = self.criterion
+        """The configuration columns of a result row (blank where an option does not apply): the
+        family's own (families.Family.describe), then the pattern and search columns."""
         spec = self.spec
+        own = self.family.describe(self.model, self.criterion, self.n)
+        if self.search == "degree":
+            own["degree"] = None  # the degree is what is searched
         return {
-            "model": self.model.name,
-            "degree": self.model.degree if self.search == "p" else None,
-            "beta": self.model.beta,
+            **{c: None for c in CONFIG_COLUMNS},
+            **own,
             "n": self.n,
-            "criterion": c.name,
-            "noise": c.noise if isinstance(c, Retrieve | Overlap) else None,
-            "min_overlap": c.min_overlap if isinstance(c, Overlap) else None,
-            "threshold": c.threshold,
-            "max_sweeps": c.max_sweeps if isinstance(c, Retrieve | Overlap) else None,
+            "kind": spec.kind if spec else "pm1",
             "bias": spec.bias if spec else None,
             "correlation": spec.correlation if spec else None,
             "min_distance": spec.min_distance if spec else None,
@@ -164,22 +175,6 @@ def first_check_bytes(config: MeasureConfig) -> int:
     return total
 
 
-#: N lists of --n when none is given: sizes that finish in seconds for each model.
-DEFAULT_SIZES = {
-    ("hebbian", None): [100, 200, 400, 800],
-    ("poly", 2): [64, 128, 256, 512],
-    ("poly", 3): [32, 64, 128, 256],
-    ("poly", 4): [16, 32, 48, 64],
-    ("exp", None): [8, 10, 12, 14, 16, 18],
-}
-
-
-def default_sizes(model: BinaryDAM) -> list[int]:
-    """The N list used when no N is given: sizes that finish in seconds for this model."""
-    key = (model.name, None if model.name in ("hebbian", "exp") else min(model.degree or 3, 4))
-    return DEFAULT_SIZES.get(key, DEFAULT_SIZES[("poly", 4)])
-
-
 def configs_from_options(values: Mapping[str, Any]) -> list[MeasureConfig]:
     """The configurations of one ``hopcap measure`` command or one batch-table row.
 
@@ -188,9 +183,10 @@ def configs_from_options(values: Mapping[str, Any]) -> list[MeasureConfig]:
     options (model parameters, N, correlation, separation) multiply out, models outermost, then N,
     correlation, separation; repeated values run once. Every check happens here, before any work.
     """
-    from .options import MEASURE_OPTIONS
+    from .families import family_of, foreign_options_used
+    from .options import measure_options
 
-    known = {o.name: o for o in MEASURE_OPTIONS if o.batch}
+    known = {o.name: o for o in measure_options() if o.batch}
     unknown = [name for name in values if name not in known]
     if unknown:
         raise HopcapError(f"unknown option {unknown[0]!r}")
@@ -198,14 +194,12 @@ def configs_from_options(values: Mapping[str, Any]) -> list[MeasureConfig]:
     v.update(values)
     if v["model"] is None:
         raise HopcapError("--model is required")
-    criterion = make_criterion(v["criterion"], threshold=v["threshold"], noise=v["noise"],
-                               min_overlap=v["min_overlap"], max_sweeps=v["max_sweeps"])
-    if v["model"] in ("poly", "rectpoly"):
-        models = [BinaryDAM(v["model"], degree=d) for d in v["degree"]]
-    elif v["model"] == "exp":
-        models = [BinaryDAM(v["model"], beta=b) for b in v["beta"]]
-    else:
-        models = [BinaryDAM(v["model"])]
+    family = family_of(v["model"])
+    foreign = foreign_options_used(family, v)
+    if foreign:
+        raise HopcapError(f"{foreign[0]} does not apply to --model {v['model']} (the {family.name} "
+                          "family)")
+    models, criterion = family.build(v)
     if v["search"] == "degree":
         models = models[:1]  # the degree is what is searched
     common = dict(seed=v["seed"], p_cap=v["p_max"], search=v["search"], set_size=v["p"],
@@ -224,19 +218,22 @@ def configs_from_options(values: Mapping[str, Any]) -> list[MeasureConfig]:
     else:
         trials = 20 if v["trials"] is None else v["trials"]
         for model in models:
-            configs += grid_configs(model, criterion, v["n"] or default_sizes(model),
+            configs += grid_configs(model, criterion, v["n"] or family.default_sizes(model),
                                     v["correlation"], v["min_distance"], bias=v["bias"],
-                                    max_tries=v["max_tries"], trials=trials, **common)
+                                    max_tries=v["max_tries"], kind=v["kind"], trials=trials,
+                                    **common)
     return unique_configs(configs)
 
 
-def grid_configs(model: BinaryDAM, criterion: Criterion, sizes: Iterable[int],
+def grid_configs(model, criterion, sizes: Iterable[int],
                  correlations: Iterable[float] = (0.0,), min_distances: Iterable[int] = (0,), *,
-                 bias: float = 0.5, max_tries: int = DEFAULT_MAX_TRIES, **options) -> list[MeasureConfig]:
+                 bias: float = 0.5, max_tries: int = DEFAULT_MAX_TRIES, kind: str = "pm1",
+                 **options) -> list[MeasureConfig]:
     """One configuration of generated patterns per N, correlation and separation (in that nesting
     order); ``options`` sets the other MeasureConfig fields (trials, seed, p_cap, search, ...)."""
     return [MeasureConfig(model, criterion, spec=PatternSpec(n, bias=bias, correlation=c,
-                                                             min_distance=d, max_tries=max_tries),
+                                                             min_distance=d, max_tries=max_tries,
+                                                             kind=kind),
                           **options)
             for n in sizes for c in correlations for d in min_distances]
 
@@ -261,8 +258,8 @@ def run_trial(config: MeasureConfig, trial: int) -> TrialResult:
     """Measure the capacity of one trial of ``config``."""
     start = time.perf_counter()
     if config.spec is not None:
-        stream = PatternStream(config.spec, trial_entropy(config.seed, trial))
-        source: Callable[[int], np.ndarray] = stream.take
+        source: Callable[[int], np.ndarray] = pattern_source(config.spec,
+                                                             trial_entropy(config.seed, trial))
     else:
         fixed = config.patterns
         if config.shuffle:
@@ -281,7 +278,8 @@ def run_trial(config: MeasureConfig, trial: int) -> TrialResult:
                                           config.max_degree, seed=dynamics_seed(config.seed, trial))
         return TrialResult(outcome, time.perf_counter() - start, *_achieved(config, stored))
     outcome = capacity_of_sequence(config.model, config.criterion, source, config.n, config.p_cap,
-                                   seed=dynamics_seed(config.seed, trial))
+                                   seed=dynamics_seed(config.seed, trial),
+                                   make_checker=config.family.checker)
     elapsed = time.perf_counter() - start
     return TrialResult(outcome, elapsed, *_achieved(config, source(outcome.p_max)))
 
@@ -291,7 +289,7 @@ def _achieved(config: MeasureConfig, stored: np.ndarray) -> tuple[int | None, fl
     data (given sets, or generated with correlation or separation); (None, None) otherwise."""
     spec = config.spec
     if len(stored) < 2 or (spec is not None and spec.min_distance == 0 and spec.correlation == 0):
-        return None, None
+        return None, None  # (sphere patterns always take this branch: no bias, correlation, distance)
     if spec is None or spec.min_distance > 0:
         stats = pattern_stats(stored)
         return stats.min_distance, stats.mean_abs_correlation

@@ -1,20 +1,21 @@
 """Every option's domain, declared once: the option types and the table of ``hopcap measure`` options.
 
-:data:`MEASURE_OPTIONS` is the single declaration of what ``measure`` accepts. The command's click
-options are generated from it (:func:`click_options`), and batch tables (``configs/*.csv``) parse
-their cells with the same types (:func:`parse_cell`), so a value is accepted or refused the same way
-on the command line and in a table. :func:`capacity_cli.measure.configs_from_options` turns parsed
-values into configurations for both.
-
-A later model family contributes its own options as another tuple of :class:`Option` merged into
-the table with :func:`merge_options` (names must be unique).
+:func:`measure_options` (also ``MEASURE_OPTIONS``) is the single declaration of what ``measure``
+accepts: the options every model family shares, each family's own (declared in its module,
+capacity_cli.families), and the search, pattern and run options. The command's click options are
+generated from it (:func:`click_options`), and batch tables (``configs/*.csv``) parse their cells
+with the same types (:func:`parse_cell`), so a value is accepted or refused the same way on the
+command line and in a table. :func:`capacity_cli.measure.configs_from_options` turns parsed values
+into configurations for both.
 
 Kept free of numpy so ``hopcap --help`` stays instant.
 """
 
 from __future__ import annotations
 
+import functools
 import math
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -23,20 +24,15 @@ from typing import Any
 import click
 
 from .limits import (
-    DEFAULT_MAX_SWEEPS,
     DEFAULT_MAX_TRIES,
     DEFAULT_P_CAP,
     MAX_DEGREE_MAX,
-    MAX_SWEEPS_MAX,
     MAX_TRIES_MAX,
     N_MAX,
     P_CAP_MAX,
     THREADS_MAX,
     TRIALS_MAX,
 )
-
-MODELS = ("hebbian", "poly", "rectpoly", "exp")
-CRITERIA = ("stable", "retrieve", "overlap")
 
 
 def _short(value) -> str:
@@ -218,25 +214,63 @@ def merge_options(*groups: Iterable[Option]) -> tuple[Option, ...]:
     return tuple(out)
 
 
-MODEL_OPTIONS = (
-    Option("model", click.Choice(MODELS), None, "Energy F: hebbian x^2/2, poly x^a, rectpoly "
-           "max(x,0)^a, exp exp(beta x).", required=True),
-    Option("degree", ListOf(Integer(2, MAX_DEGREE_MAX)), [3], "Degree a of poly/rectpoly (a list sweeps).",
-           sweep=True),
-    Option("beta", ListOf(Real()), [1.0], "Inverse temperature of exp, in (0, 50] (a list sweeps).",
-           sweep=True),
-)
-CRITERION_OPTIONS = (
-    Option("criterion", click.Choice(CRITERIA), "stable", "stable: fixed point; retrieve: exact "
-           "recall from a noisy cue; overlap: final overlap >= --min-overlap."),
-    Option("noise", Real(0, 0.5), None, "Cue noise rho: round(rho N) distinct bits flipped.",
-           default_text="0.1 retrieve, 0 overlap"),
-    Option("min_overlap", Real(-1, 1), 0.95, "overlap criterion: required m/N (> -1: at -1 every "
-           "state passes)."),
-    Option("threshold", Real(0, 1, lo_open=True), 1.0, "Fraction of the P patterns that must "
-           "succeed (1 = every pattern; threshold * --p-max must exceed 1)."),
-    Option("max_sweeps", Integer(1, MAX_SWEEPS_MAX), DEFAULT_MAX_SWEEPS, "Sweep cap of the dynamics."),
-)
+class BetaText(click.ParamType):
+    """beta: a positive number, or a rule in N for the continuous models (``c/sqrtN``, ``c/N``); the
+    model family reads it (exp takes numbers only)."""
+
+    name = "beta"
+    _RULE = re.compile(r"^\s*[^/\s]+\s*/\s*(sqrt\s*\(\s*n\s*\)|sqrt\s*n|n)\s*$", re.IGNORECASE)
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            text = repr(float(value))
+        else:
+            text = str(value).strip()
+        if self._RULE.match(text):
+            return text
+        number = Real(0, None, lo_open=True).convert(text, param, ctx)
+        return number
+
+    def range_text(self) -> str:
+        return "a number > 0, or c/sqrtN or c/N (softmax)"
+
+    def get_metavar(self, param, *args, **kwargs) -> str:
+        return "BETA"
+
+
+def _choice_help(kind: str) -> str:
+    from .families import families
+
+    return "; ".join(f"{f.name}: {', '.join(getattr(f, kind))}" for f in families())
+
+
+def _shared_options() -> tuple[tuple[Option, ...], tuple[Option, ...]]:
+    """The model and criterion options every family shares (choices from the registry)."""
+    from .families import all_criteria, all_models
+
+    model = (
+        Option("model", click.Choice(all_models()), None, "The model (" + _choice_help("models") +
+               "): hebbian F = x^2/2, poly x^a, rectpoly max(x,0)^a, exp exp(beta x); softmax "
+               "xi <- X^T softmax(beta X xi).", required=True),
+        Option("beta", ListOf(BetaText()), [1.0], "Inverse temperature: exp in [1e-4, 50]; softmax "
+               "also c/sqrtN or c/N (a list sweeps).", sweep=True),
+    )
+    criterion = (
+        Option("criterion", click.Choice(all_criteria()), None, "What stored means (" +
+               _choice_help("criteria") + "). stable: fixed point; retrieve: exact recall from a "
+               "noisy cue; overlap: final overlap >= --min-overlap; retrieve-eps: K updates land "
+               "within --eps; sign: sign of the state after K updates is the pattern; fixed-point: "
+               "the iteration converges within --eps.",
+               default_text="stable (binary), retrieve-eps (softmax)"),
+        Option("noise", Real(0, 0.5), None, "Cue noise rho: round(rho N) distinct bits flipped (+-1 "
+               "patterns) or Gaussian noise of norm rho |x| (sphere patterns).",
+               default_text="0.1 retrieve, else 0"),
+        Option("threshold", Real(0, 1, lo_open=True), 1.0, "Fraction of the P patterns that must "
+               "succeed (1 = every pattern; threshold * --p-max must exceed 1)."),
+    )
+    return model, criterion
+
+
 SEARCH_OPTIONS = (
     Option("n", ListOf(Integer(2, N_MAX)), None, "N, one value or a list (16,32,64); refused when "
            "the first check would need over half the memory.", sweep=True,
@@ -265,6 +299,8 @@ PATTERN_OPTIONS = (
            "= scikit-learn's 8x8 digits binarised (N=64; needs pip install 'hopcap[digits]')."),
     Option("shuffle", None, None, "Given sets: each trial takes its own random order.", flag=True,
            default_text="on for --dataset, off for --patterns"),
+    Option("kind", click.Choice(["pm1", "sphere"]), "pm1", "Generated patterns: pm1 (+-1 rows, the "
+           "options above) or sphere (i.i.d. Gaussian rows of norm sqrt(N); softmax only)."),
     Option("seed", Integer(0), 0, "Base random seed (any size); trial t uses numpy "
            "SeedSequence([seed, t])."),
 )
@@ -277,22 +313,36 @@ RUN_OPTIONS = (
     Option("repair", None, False, "First drop the invalid and duplicated rows of -o FILE (their "
            "trials then run again).", flag=True, batch=False),
 )
-#: Every option of ``hopcap measure``, in help order.
-MEASURE_OPTIONS = merge_options(MODEL_OPTIONS, CRITERION_OPTIONS, SEARCH_OPTIONS, PATTERN_OPTIONS,
-                                RUN_OPTIONS)
+@functools.cache
+def measure_options() -> tuple[Option, ...]:
+    """Every option of ``hopcap measure`` (and batch tables), in help order: the shared ones, each
+    registered model family's own (capacity_cli.families), the search, pattern and run options."""
+    from .families import families
+
+    model, criterion = _shared_options()
+    own = [o for f in families() for o in f.options]
+    return merge_options(model, criterion, own, SEARCH_OPTIONS, PATTERN_OPTIONS, RUN_OPTIONS)
 
 
-def option_named(name: str, options: Iterable[Option] = MEASURE_OPTIONS) -> Option:
-    """The declaration of one option."""
+def __getattr__(name: str):
+    if name == "MEASURE_OPTIONS":  # built on first use: it needs the family registry
+        return measure_options()
+    raise AttributeError(name)
+
+
+def option_named(name: str, options: Iterable[Option] | None = None) -> Option:
+    """The declaration of one option (of ``hopcap measure`` by default)."""
+    options = measure_options() if options is None else options
     for option in options:
         if option.name == name:
             return option
     raise KeyError(name)
 
 
-def click_options(options: Iterable[Option] = MEASURE_OPTIONS) -> Callable:
-    """A decorator adding every option of the table to a click command, in table order."""
-    options = tuple(options)
+def click_options(options: Iterable[Option] | None = None) -> Callable:
+    """A decorator adding every option of the table (``measure``'s by default) to a click command,
+    in table order."""
+    options = measure_options() if options is None else tuple(options)
 
     def decorate(f):
         for option in reversed(options):
@@ -314,10 +364,10 @@ def parse_cell(option: Option, text: str) -> Any:
     return option.type.convert(text.strip(), None, None)
 
 
-def parse_row(cells: Mapping[str, str], options: Iterable[Option] = MEASURE_OPTIONS) -> dict:
+def parse_row(cells: Mapping[str, str], options: Iterable[Option] | None = None) -> dict:
     """The non-blank cells of a batch row as option values. Raises KeyError for a column that is
     no batch option and click.BadParameter (with ``param_hint`` set to the column) for a bad cell."""
-    by_name = {o.name: o for o in options if o.batch}
+    by_name = {o.name: o for o in (measure_options() if options is None else options) if o.batch}
     values = {}
     for column, text in cells.items():
         if column not in by_name:

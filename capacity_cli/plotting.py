@@ -1,7 +1,8 @@
 """Figures of P_max against N: measured means with 95% intervals, theory laws and fitted lines.
 
-Power-law energies (hebbian, poly, rectpoly) go on log-log axes with a ``power`` fit; the
-exponential energy goes on a log2 axis against N with an ``exp2`` fit. Drawing only: the numbers
+Each family says how its capacity grows (families.Family.growth): power laws (hebbian, poly,
+rectpoly) go on log-log axes with a ``power`` fit; exponential growth (exp, softmax) on a log2 axis
+against N with an ``exp2`` fit. Drawing only: the numbers
 come from :mod:`capacity_cli.fit`, :mod:`capacity_cli.stats` and :mod:`capacity_cli.theory`.
 """
 
@@ -13,13 +14,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .criteria import make_criterion
 from .errors import HopcapError
+from .families import family_of
 from .fit import fit_trials
-from .models import BinaryDAM
 from .results import CONFIG_COLUMNS, is_blank
 from .stats import summarize
-from .theory import laws_for
 
 #: A configuration is every configuration column but N (the x axis) and the seed (trials of several
 #: seeds pool).
@@ -47,20 +46,27 @@ def group_label(key: dict) -> str:
     return ", ".join(parts)
 
 
-def model_of(key: dict) -> BinaryDAM:
-    """The model of a configuration's columns."""
-    degree = _clean(key.get("degree"))
-    beta = _clean(key.get("beta"))
-    return BinaryDAM(key["model"], degree=int(degree) if degree is not None else None, beta=beta)
+def model_of(key: dict):
+    """The model of a configuration's columns (read back by its family)."""
+    return family_of(key["model"]).read(key)[0]
 
 
 def criterion_of(key: dict):
-    """The criterion of a configuration's columns."""
-    noise = _clean(key.get("noise"))
-    min_overlap = _clean(key.get("min_overlap"))
-    return make_criterion(key["criterion"], threshold=float(_clean(key.get("threshold")) or 1.0),
-                          noise=None if noise is None else float(noise),
-                          min_overlap=0.95 if min_overlap is None else float(min_overlap))
+    """The criterion of a configuration's columns (read back by its family)."""
+    return family_of(key["model"]).read(key)[1]
+
+
+def growth_of(key: dict) -> str:
+    """"power" (log-log axes, ``power`` fit) or "exp" (log2 P against N, ``exp2`` fit)."""
+    return family_of(key["model"]).growth(model_of(key))
+
+
+def laws_of(key: dict) -> list:
+    """The theory laws of a configuration (may be empty)."""
+    try:
+        return family_of(key["model"]).laws(model_of(key), criterion_of(key))
+    except (ValueError, OverflowError):
+        return []
 
 
 def capacity_rows(df: pd.DataFrame) -> pd.DataFrame:
@@ -79,6 +85,9 @@ def configuration_groups(df: pd.DataFrame) -> list[tuple[dict, pd.DataFrame]]:
     keyed = df.copy()
     for c in cols:
         keyed[c] = keyed[c].astype(object).where(keyed[c].notna(), None)
+    if "beta_rule" in keyed.columns and "beta" in cols:
+        # a rule in N (1/sqrtN) is one configuration whose beta value changes with N
+        keyed.loc[keyed["beta_rule"].notna(), "beta"] = None
     out = []
     for values, sub in keyed.groupby(cols, dropna=False, sort=True):
         out.append((dict(zip(cols, values, strict=True)), sub))
@@ -93,11 +102,11 @@ def plot_capacity(df: pd.DataFrame, output: str | os.PathLike, title: str | None
     import matplotlib.pyplot as plt
 
     groups = configuration_groups(df)
-    families = sorted({"exp" if key["model"] == "exp" else "power" for key, _ in groups})
+    families = sorted({growth_of(key) for key, _ in groups})
     fig, axes = plt.subplots(1, len(families), figsize=(6.4 * len(families), 4.8), squeeze=False)
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     for ax, family in zip(axes[0], families, strict=True):
-        mine = [(k, s) for k, s in groups if ("exp" if k["model"] == "exp" else "power") == family]
+        mine = [(k, s) for k, s in groups if growth_of(k) == family]
         drawn: set[str] = set()
         for index, (key, sub) in enumerate(mine):
             color = colors[index % len(colors)]
@@ -132,10 +141,7 @@ def _draw_group(ax, key: dict, sub: pd.DataFrame, family: str, color: str, drawn
     if fit is not None:
         grid = np.linspace(sizes.min(), sizes.max(), 100)
         ax.plot(grid, fit.predict(grid), "-", color=color, lw=1, alpha=0.7)
-    try:
-        laws = laws_for(model_of(key), criterion_of(key))
-    except ValueError:
-        laws = []
+    laws = laws_of(key)
     grid = np.linspace(sizes.min(), sizes.max(), 100)
     for law, style in zip(laws[:2], ("--", ":"), strict=False):
         if law.label not in drawn:

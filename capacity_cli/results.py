@@ -29,12 +29,15 @@ import pandas as pd
 from filelock import FileLock
 
 from .errors import HopcapError
+from .families import family_columns, family_legacy
 
-CONFIG_COLUMNS = [
-    "model", "degree", "beta", "n", "criterion", "noise", "min_overlap", "threshold", "max_sweeps",
-    "bias", "correlation", "min_distance", "patterns", "patterns_sha1", "shuffle", "seed", "p_cap",
-    "search", "set_size", "max_tries", "max_degree",
+#: Configuration columns every family shares; each family adds its own (Family.columns), after them.
+SHARED_CONFIG_COLUMNS = [
+    "model", "beta", "n", "criterion", "noise", "threshold", "kind", "bias", "correlation",
+    "min_distance", "patterns", "patterns_sha1", "shuffle", "seed", "p_cap", "search", "set_size",
+    "max_tries", "max_degree",
 ]
+CONFIG_COLUMNS = SHARED_CONFIG_COLUMNS + [c for c in family_columns() if c not in SHARED_CONFIG_COLUMNS]
 RESULT_COLUMNS = [
     "trial", "p_max", "capped", "min_degree", "checks", "converged", "sweeps", "achieved_min_distance",
     "achieved_correlation", "elapsed_s", "threads", "hopcap_version",
@@ -45,9 +48,10 @@ REQUIRED = ["model", "n", "criterion", "trial", "p_max"]
 #: How every column is parsed and compared: "int" (whole numbers, exact Python ints of any size;
 #: "3.0" is 3), "float" (finite), "bool" (True/False) or "text". Columns not listed are text.
 COLUMN_KINDS = {
-    "model": "text", "degree": "int", "beta": "float", "n": "int", "criterion": "text",
-    "noise": "float", "min_overlap": "float", "threshold": "float", "max_sweeps": "int",
-    "bias": "float", "correlation": "float", "min_distance": "int", "patterns": "text",
+    **family_columns(),
+    "model": "text", "beta": "float", "n": "int", "criterion": "text",
+    "noise": "float", "threshold": "float", "kind": "text", "bias": "float", "correlation": "float",
+    "min_distance": "int", "patterns": "text",
     "patterns_sha1": "text", "shuffle": "bool", "seed": "int", "p_cap": "int", "search": "text",
     "set_size": "int", "max_tries": "int", "max_degree": "int",
     "trial": "int", "p_max": "int", "capped": "bool", "min_degree": "int", "checks": "int",
@@ -70,7 +74,8 @@ def _legacy_max_degree(row: dict):
 
 #: Files written before a configuration column existed: the value those versions always used, from
 #: the row's other (parsed) cells. Frozen history, deliberately not the current defaults.
-LEGACY_VALUES = {"max_tries": _legacy_max_tries, "max_degree": _legacy_max_degree}
+LEGACY_VALUES = {"max_tries": _legacy_max_tries, "max_degree": _legacy_max_degree,
+                 "kind": lambda row: "pm1", **family_legacy()}
 
 _TRUE, _FALSE = {"true", "1", "1.0"}, {"false", "0", "0.0"}
 

@@ -256,6 +256,13 @@ class DynamicsChecker(_PrefixCache):
         self.final_overlap, self.sweeps, self.converged = final, sweeps, converged
         return True
 
+    def diagnostics(self, p: int) -> tuple[bool, int] | None:
+        """(every pattern converged before the sweep cap, most sweeps any pattern used) for the last
+        stored prefix when it is the prefix of p patterns, else None."""
+        if self.sweeps.size != p:
+            return None
+        return bool(self.converged.all()), int(self.sweeps.max())
+
     def _relax_exactly(self, nu: int, p: int) -> tuple[int, int, bool]:
         """Relax pattern nu over the prefix p, computing in exact arithmetic (level 3) every decision
         that the float sums and level counts leave open: each one reruns the (deterministic)
@@ -281,9 +288,11 @@ def make_checker(model: BinaryDAM, criterion: Criterion, source: PatternSource, 
     return DynamicsChecker(model, criterion, source, n, p_limit, seed)
 
 
-def capacity_of_sequence(model: BinaryDAM, criterion: Criterion, source: PatternSource, n: int,
-                         p_limit: int, seed: int = 0) -> SearchOutcome:
-    """Largest storable prefix of the sequence ``source`` (source(p) -> its first p rows).
+def capacity_of_sequence(model, criterion, source: PatternSource, n: int, p_limit: int, seed: int = 0,
+                         make_checker: Callable = make_checker) -> SearchOutcome:
+    """Largest storable prefix of the sequence ``source`` (source(p) -> its first p rows), with the
+    checker ``make_checker(model, criterion, source, n, limit, seed)`` (the binary family's by
+    default; any family's ``Family.checker``).
 
     ``source(p)`` may return fewer than p rows when the sequence ends (a supplied file, or a
     min-distance generator that gave up); the search then restarts with the limit set to what exists,
@@ -304,11 +313,11 @@ def capacity_of_sequence(model: BinaryDAM, criterion: Criterion, source: Pattern
         except _SequenceEnded as end:
             limit = end.rows
             continue
-        if isinstance(checker, DynamicsChecker) and outcome.p_max > 0 \
-                and checker.sweeps.size == outcome.p_max:
-            # the checker keeps the outputs of the last stored prefix, which is p_max's
-            outcome = replace(outcome, converged=bool(checker.converged.all()),
-                              sweeps=int(checker.sweeps.max()))
+        diagnostics = getattr(checker, "diagnostics", None)
+        if diagnostics is not None and outcome.p_max > 0:
+            found = diagnostics(outcome.p_max)
+            if found is not None:
+                outcome = replace(outcome, converged=found[0], sweeps=found[1])
         return outcome
 
 

@@ -220,15 +220,18 @@ def test_info_on_npz_with_object_metadata(tmp_path):
 
 
 def test_cli_copies_of_library_constants_agree():
-    """The CLI keeps its own copies so `hopcap --help` imports no numpy; they must not drift."""
+    """The family declarations keep their own copies so `hopcap --help` imports no numpy; they must
+    not drift from the libraries."""
     import click
 
-    from capacity_cli import options
     from capacity_cli.cli import measure
     from capacity_cli.criteria import CRITERIA, DEFAULT_MAX_SWEEPS
+    from capacity_cli.families import binary, softmax
+    from capacity_cli.families.softmax import model as softmax_model
     from capacity_cli.measure import DEFAULT_P_CAP
-    from capacity_cli.models import BINARY_MODELS
+    from capacity_cli.models import BINARY_MODELS, UPDATE_RULES
 
-    assert options.MODELS == BINARY_MODELS and options.CRITERIA == CRITERIA
+    assert binary.MODELS == BINARY_MODELS and binary.CRITERIA == CRITERIA and binary.RULES == UPDATE_RULES
+    assert softmax.CRITERIA == softmax_model.CRITERIA
     defaults = {p.name: p.default for p in measure.params if isinstance(p, click.Option)}
     assert defaults["p_max"] == DEFAULT_P_CAP and defaults["max_sweeps"] == DEFAULT_MAX_SWEEPS

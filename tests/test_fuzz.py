@@ -318,7 +318,8 @@ def test_batch_tables_take_every_configuration_option(tmp_path):
              "min_overlap": "0.9", "threshold": "0.9", "max_sweeps": "7", "n": "16 24", "trials": "3",
              "p_max": "500", "search": "p", "p": "5", "max_degree": "9", "bias": "0.4",
              "correlation": "0 0.3", "min_distance": "0 2", "max_tries": "77", "patterns": "",
-             "dataset": "", "shuffle": "", "seed": "12345678901234567890123"}
+             "dataset": "", "shuffle": "", "seed": "12345678901234567890123", "rule": "field",
+             "kind": "pm1", "eps": "", "steps": "", "max_steps": "", "dtype": ""}
     assert set(cells) == {o.name for o in MEASURE_OPTIONS if o.batch}
     path = tmp_path / "b.csv"
     path.write_text("study," + ",".join(cells) + "\ns," + ",".join(cells.values()) + "\n")
@@ -332,6 +333,7 @@ def test_batch_tables_take_every_configuration_option(tmp_path):
     assert len(from_table) == 2 * 2 * 2 * 2
     first = from_table[0]
     assert first.spec.max_tries == 77 and first.criterion.max_sweeps == 7 and first.p_cap == 500
+    assert first.model.rule == "field"
 
 
 def test_degree_beyond_the_cap_is_refused():

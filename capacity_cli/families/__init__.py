@@ -1,1 +1,114 @@
-"""Model families beyond the binary dense associative memory (docs/softmax.md, modern.md)."""
+"""Model families: one module per family, one registry.
+
+A family declares, in its own module (``capacity_cli/families/<name>``), everything hopcap needs to
+measure its models: the ``--model`` and ``--criterion`` names it answers to, the options it adds to
+``hopcap measure`` and to batch tables, the CSV configuration columns it writes and how a row reads
+back into a model and a criterion, the checker (``is_stored(P)``) the capacity search calls, the
+theory laws drawn beside its measurements, and the axes its capacity grows on.
+
+Adding a family is its module (plus its kernels and tests) and one name in :data:`FAMILY_MODULES`;
+options, CSV schema, resume keys, summaries, plots and batch tables pick it up from here.
+
+| family  | models                         | module              | conventions              |
+|---------|--------------------------------|---------------------|--------------------------|
+| binary  | hebbian, poly, rectpoly, exp   | families/binary.py  | docs/theory.md 1-4       |
+| softmax | softmax                        | families/softmax/   | docs/theory.md 5 (modern.md A) |
+
+Family declarations import nothing heavy (numpy, numba) at import time, so ``hopcap --help`` stays
+fast; their functions import the implementation when called.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from importlib import import_module
+from typing import Any
+
+from ..errors import HopcapError
+
+#: The registry: module names under capacity_cli.families, each defining ``FAMILY``.
+FAMILY_MODULES = ("binary", "softmax")
+
+
+@dataclass(frozen=True)
+class Family:
+    """What one model family declares (see the module docstring).
+
+    build(values) -> (models, criterion): from parsed ``hopcap measure`` options (a dict over
+        every option name; the family reads the shared ones and its own).
+    describe(model, criterion, n) -> dict: the configuration columns of a result row that the
+        family owns (``model``, ``criterion``, and every name in ``columns``).
+    read(row) -> (model, criterion): the inverse of ``describe`` for a parsed CSV row.
+    checker(model, criterion, source, n, p_limit, seed) -> is_stored(P), for prefixes of ``source``;
+        it may offer ``diagnostics() -> (converged, sweeps)`` for the last stored prefix.
+    laws(model, criterion) -> [theory.Law]: the theory curves to draw, headline first.
+    growth(model) -> "power" (log-log axes, P ~ N^k) or "exp" (log2 P linear in N).
+    """
+
+    name: str
+    models: tuple[str, ...]
+    criteria: tuple[str, ...]
+    default_criterion: str
+    kinds: tuple[str, ...]  # pattern kinds it can store (datasets.PATTERN_KINDS)
+    options: tuple  # options.Option declarations added to measure and batch tables
+    columns: Mapping[str, str]  # CSV configuration column -> kind (results.COLUMN_KINDS)
+    legacy: Mapping[str, Callable[[dict], Any]]  # values for files written before a column existed
+    build: Callable[[Mapping[str, Any]], tuple[list, Any]]
+    describe: Callable[[Any, Any, int], dict]
+    read: Callable[[Mapping[str, Any]], tuple[Any, Any]]
+    checker: Callable[..., Callable[[int], bool]]
+    laws: Callable[[Any, Any], list]
+    default_sizes: Callable[[Any], list[int]]
+    growth: Callable[[Any], str]
+
+
+@functools.cache
+def families() -> tuple[Family, ...]:
+    """Every registered family, in registry order."""
+    return tuple(import_module(f"{__name__}.{name}").FAMILY for name in FAMILY_MODULES)
+
+
+def family_of(model_name: str) -> Family:
+    """The family that owns ``--model model_name``."""
+    for family in families():
+        if model_name in family.models:
+            return family
+    names = [m for f in families() for m in f.models]
+    raise HopcapError(f"unknown model {model_name!r}; choose one of {', '.join(names)}")
+
+
+def all_models() -> tuple[str, ...]:
+    return tuple(m for f in families() for m in f.models)
+
+
+def all_criteria() -> tuple[str, ...]:
+    return tuple(c for f in families() for c in f.criteria)
+
+
+def family_columns() -> dict[str, str]:
+    """Every family's CSV configuration columns with their kinds, in registry order."""
+    out: dict[str, str] = {}
+    for family in families():
+        out.update(family.columns)
+    return out
+
+
+def family_legacy() -> dict[str, Callable[[dict], Any]]:
+    out: dict[str, Callable[[dict], Any]] = {}
+    for family in families():
+        out.update(family.legacy)
+    return out
+
+
+def foreign_options_used(family: Family, values: Mapping[str, Any]) -> list[str]:
+    """Flags of other families' options set to something other than their default."""
+    own = {o.name for o in family.options}
+    used = []
+    for other in families():
+        for option in other.options:
+            if option.name not in own and option.name in values and values[option.name] is not None \
+                    and values[option.name] != option.default:
+                used.append(option.flag_name)
+    return used

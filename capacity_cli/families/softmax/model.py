@@ -26,14 +26,14 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
-from ..criteria import allowed_failures, cue_flips
-from ..datasets import CHUNK, trial_entropy
-from ..errors import HopcapError
-from ..kernels import softmax as ker
+from ...criteria import allowed_failures, cue_flips
+from ...datasets import SpherePatternStream, sphere_patterns  # noqa: F401  (re-exported)
+from ...errors import HopcapError
+from ...kernels import softmax as ker
 
 KINDS = ("pm1", "sphere")
 DTYPES = ("float64", "float32")
@@ -117,6 +117,11 @@ class SoftmaxModel:
         object.__setattr__(self, "beta", parse_beta(self.beta))
         if self.dtype not in DTYPES:
             raise HopcapError(f"--dtype must be one of {', '.join(DTYPES)}, got {self.dtype!r}")
+
+    @property
+    def label(self) -> str:
+        """Short human label, e.g. ``softmax beta=1/sqrtN``."""
+        return f"softmax beta={self.beta.label}" + ("" if self.dtype == "float64" else f" {self.dtype}")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -220,47 +225,6 @@ def pattern_kind(x: np.ndarray) -> str:
 # --------------------------------------------------------------------------------------------------
 # sphere patterns
 # --------------------------------------------------------------------------------------------------
-
-def _sphere_chunk(n: int, entropy: tuple[int, ...], k: int) -> np.ndarray:
-    """Chunk k of a sphere stream: (CHUNK, n) float32 rows of norm sqrt(n)."""
-    g = np.random.default_rng([*entropy, k]).standard_normal((CHUNK, n))
-    g *= math.sqrt(n) / np.linalg.norm(g, axis=1, keepdims=True)
-    return g.astype(np.float32)
-
-
-@dataclass
-class SpherePatternStream:
-    """I.i.d. Gaussian rows rescaled to norm sqrt(n), generated in chunks of ``datasets.CHUNK`` from
-    numpy's default_rng([*entropy, chunk]): ``take(p)`` never depends on earlier calls."""
-
-    n: int
-    entropy: tuple[int, ...]
-    _rows: np.ndarray = field(init=False, repr=False)
-    _chunks: int = field(default=0, init=False)
-
-    def __post_init__(self) -> None:
-        if int(self.n) != self.n or self.n < 2:
-            raise HopcapError(f"--n must be an integer >= 2, got {self.n}")
-        self._rows = np.empty((0, self.n), dtype=np.float32)
-
-    def take(self, p: int) -> np.ndarray:
-        """The first p rows as a read-only (p, n) float32 view."""
-        if p > self._rows.shape[0]:
-            need = -(-p // CHUNK)
-            new = [_sphere_chunk(self.n, self.entropy, k) for k in range(self._chunks, need)]
-            self._rows = np.concatenate([self._rows, *new])
-            self._chunks = need
-        view = self._rows[:p]
-        view.flags.writeable = False
-        return view
-
-
-def sphere_patterns(n: int, p: int, seed: int = 0) -> np.ndarray:
-    """``p`` sphere patterns of length ``n`` (float32, norm sqrt(n)): trial 0 of ``seed``."""
-    if p < 1:
-        raise HopcapError(f"--p must be >= 1, got {p}")
-    return np.array(SpherePatternStream(n, trial_entropy(seed, 0)).take(p))
-
 
 @dataclass(frozen=True)
 class PatternGeometry:
@@ -548,6 +512,14 @@ class SoftmaxChecker:
         self.converged = moved < self.tol
         return True
 
+    def diagnostics(self, p: int) -> tuple[bool, int] | None:
+        """(every pattern's last update moved it by < tol, most updates any pattern ran) for the
+        last stored prefix when it has p patterns, else None (the ``converged`` and ``sweeps``
+        columns)."""
+        if self.steps.size != p:
+            return None
+        return bool(self.converged.all()), int(self.steps.max())
+
     def _finish(self, a, b, u, z, x, err, moved, ok, steps) -> int:
         """Run the updates after the first for rows a..b, decide them; return their failures."""
         xb = x[a:b]
@@ -606,6 +578,6 @@ def cues_of(x: np.ndarray, noise: float, seed: int, kind: str | None = None) -> 
 def softmax_capacity(model: SoftmaxModel, criterion: SoftmaxCriterion, source: PatternSource, n: int,
                      p_limit: int, seed: int = 0, kind: str | None = None):
     """Largest stored prefix of ``source`` up to ``p_limit`` (a ``search.SearchOutcome``)."""
-    from ..search import largest_storable
+    from ...search import largest_storable
 
     return largest_storable(SoftmaxChecker(model, criterion, source, n, p_limit, seed, kind), p_limit)

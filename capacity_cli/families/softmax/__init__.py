@@ -1,0 +1,132 @@
+"""The softmax family: the continuous modern Hopfield network (Ramsauer et al. 2020; modern.md A,
+docs/theory.md section 5): xi <- X^T softmax(beta X xi), criteria retrieve-eps, sign, fixed-point.
+
+The library is :mod:`capacity_cli.families.softmax.model` (model, criteria, checker, Theorem 3),
+its hot path :mod:`capacity_cli.kernels.softmax`. This module declares the family to the registry
+and re-exports the library's names (imported on first use, so declaring the family stays cheap).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from importlib import import_module
+from typing import Any
+
+import click
+
+from ...options import Integer, Option, Real
+from .. import Family
+
+MODELS = ("softmax",)
+CRITERIA = ("retrieve-eps", "sign", "fixed-point")
+
+OPTIONS = (
+    Option("eps", Real(0, None, lo_open=True), 0.01, "softmax: retrieve-eps and fixed-point succeed "
+           "when |xi - x_i| <= eps |x_i|."),
+    Option("steps", Integer(1, 10**6), 1, "softmax: updates K from the cue (retrieve-eps, sign)."),
+    Option("max_steps", Integer(1, 10**6), 1000, "softmax fixed-point: iteration cap (converged: "
+           "|step| < 1e-12 |state|)."),
+    Option("dtype", click.Choice(["float64", "float32"]), "float64", "softmax: arithmetic of the "
+           "updates."),
+)
+COLUMNS = {"beta_rule": "text", "eps": "float", "steps": "int", "max_steps": "int", "dtype": "text"}
+
+
+def build(v: Mapping[str, Any]) -> tuple[list, Any]:
+    """One model per --beta value (a number, c/sqrtN or c/N) and the criterion."""
+    lib = import_module(f"{__name__}.model")
+    name = v.get("criterion") or "retrieve-eps"
+    noise = 0.0 if v["noise"] is None else v["noise"]
+    if name == "retrieve-eps":
+        criterion = lib.RetrieveEps(v["eps"], steps=v["steps"], noise=noise, threshold=v["threshold"])
+    elif name == "sign":
+        criterion = lib.SignRetrieve(steps=v["steps"], noise=noise, threshold=v["threshold"])
+    elif name == "fixed-point":
+        if v["noise"]:
+            from ...errors import HopcapError
+
+            raise HopcapError("--criterion fixed-point starts at the pattern itself: it takes no --noise")
+        criterion = lib.FixedPoint(v["eps"], threshold=v["threshold"], max_steps=v["max_steps"])
+    else:
+        from ...errors import HopcapError
+
+        raise HopcapError(f"--criterion {name} does not apply to --model softmax; choose one of "
+                          f"{', '.join(CRITERIA)}")
+    return [lib.SoftmaxModel(beta, dtype=v["dtype"]) for beta in v["beta"]], criterion
+
+
+def describe(model, criterion, n: int) -> dict:
+    fixed = criterion.name == "fixed-point"
+    return {
+        "model": "softmax",
+        "beta": model.beta.value(n),
+        "beta_rule": model.beta.label,
+        "dtype": model.dtype,
+        "criterion": criterion.name,
+        "noise": getattr(criterion, "noise", None),
+        "threshold": criterion.threshold,
+        "eps": getattr(criterion, "eps", None),
+        "steps": None if fixed else criterion.steps,
+        "max_steps": criterion.max_steps if fixed else None,
+    }
+
+
+def read(row: Mapping[str, Any]) -> tuple[Any, Any]:
+    from ...results import is_blank
+
+    values = {k: (None if is_blank(v) else v) for k, v in row.items()}
+    values["beta"] = [values["beta_rule"]]
+    for name, default in (("eps", 0.01), ("steps", 1), ("max_steps", 1000), ("dtype", "float64"),
+                          ("threshold", 1.0)):
+        if values.get(name) is None:
+            values[name] = default
+    values["steps"], values["max_steps"] = int(values["steps"]), int(values["max_steps"])
+    models, criterion = build(values)
+    return models[0], criterion
+
+
+def checker(model, criterion, source, n: int, p_limit: int, seed: int = 0):
+    lib = import_module(f"{__name__}.model")
+    return lib.SoftmaxChecker(model, criterion, source, n, p_limit, seed)
+
+
+#: Ramsauer et al.'s Theorem 3 is stated with this failure probability here.
+THEOREM3_P_FAIL = 0.001
+
+
+def laws(model, criterion) -> list:
+    """Ramsauer et al.'s Theorem 3 lower bound (random sphere patterns, failure probability 0.001)."""
+    from ...theory import Law
+
+    lib = import_module(f"{__name__}.model")
+
+    def bound(n):
+        import numpy as np
+
+        return np.vectorize(lambda k: lib.theorem3_bound(int(k), model.beta.value(int(k)),
+                                                         THEOREM3_P_FAIL), otypes=[float])(n)
+
+    return [Law(f"Theorem 3 bound (p={THEOREM3_P_FAIL:g})", bound, "Ramsauer et al. 2020")]
+
+
+def default_sizes(model) -> list[int]:
+    return [8, 12, 16, 20] if model.beta.per == "" else [16, 32, 64, 128]
+
+
+def growth(model) -> str:
+    return "exp"
+
+
+FAMILY = Family(
+    name="softmax", models=MODELS, criteria=CRITERIA, default_criterion="retrieve-eps",
+    kinds=("pm1", "sphere"), options=OPTIONS, columns=COLUMNS, legacy={}, build=build,
+    describe=describe, read=read, checker=checker, laws=laws, default_sizes=default_sizes,
+    growth=growth,
+)
+
+
+def __getattr__(name: str):
+    if name.startswith("__"):
+        raise AttributeError(name)
+    return getattr(import_module(f"{__name__}.model"), name)
+
