@@ -6,13 +6,14 @@ BIN := $(VENV)/bin
 PROFILE ?= quick
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint bench reproduce reproduce-structured clean help
+.PHONY: install test lint bench reproduce reproduce-structured reproduce-modern clean help
 
 help:
 	@echo "make test        install (.venv) and run the test suite"
-	@echo "make reproduce   run configs/$(PROFILE).csv and configs/structured.csv, draw every figure"
+	@echo "make reproduce   run configs/$(PROFILE).csv, structured.csv and modern.csv, draw every figure"
 	@echo "                 (PROFILE=quick: about 10 min on 2 cores; PROFILE=full: larger N, hours)"
 	@echo "make reproduce-structured   capacity against separation and feature correlation"
+	@echo "make reproduce-modern       the softmax family and the field rule (results/modern/)"
 	@echo "make bench       numba kernels against numpy baselines"
 	@echo "make lint        ruff"
 
@@ -32,10 +33,15 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/softmax_bench.py
 
 reproduce: $(STAMP)
 	$(BIN)/python -m capacity_cli.reproduce --profile $(PROFILE) --results results
 	$(BIN)/python -m capacity_cli.reproduce --profile structured --results results
+	$(BIN)/python -m capacity_cli.reproduce --profile modern --results results
+
+reproduce-modern: $(STAMP)
+	$(BIN)/python -m capacity_cli.reproduce --profile modern --results results
 
 reproduce-structured: $(STAMP)
 	$(BIN)/python -m capacity_cli.reproduce --profile structured --results results

@@ -18,6 +18,7 @@ from .options import (
     dataset_option,
     gen_size_options,
     generator_options,
+    kind_option,
     seed_option,
 )
 
@@ -73,15 +74,17 @@ def main(ctx: click.Context, debug: bool) -> None:
 @gen_size_options
 @dataset_option
 @generator_options
+@kind_option
 @seed_option
 @click.option("-o", "--output", type=click.Path(dir_okay=False), required=True,
               help="Output .npz (patterns + parameters + achieved statistics) or .npy (patterns only).")
-def gen(n, p, dataset, bias, correlation, min_distance, max_tries, seed, output):
-    """Generate P binary patterns of length N and report what they achieved.
+def gen(n, p, dataset, bias, correlation, min_distance, max_tries, kind, seed, output):
+    """Generate P patterns of length N and report what they achieved.
 
-    Each unit is +1 with probability --bias; unit i copies unit i-1 with probability --correlation;
-    with --min-distance d every pair of patterns differs in at least d units. Requests that no set
-    can meet (Plotkin/Hamming bounds) fail at once.
+    Binary patterns (--kind pm1): each unit is +1 with probability --bias; unit i copies unit i-1
+    with probability --correlation; with --min-distance d every pair of patterns differs in at least
+    d units. Requests that no set can meet (Plotkin/Hamming bounds) fail at once. --kind sphere:
+    i.i.d. Gaussian rows rescaled to norm sqrt(N) (float32), for the continuous models.
     """
     from .datasets import PatternSpec, dataset_patterns, generate_patterns, pattern_stats, save_patterns
     from .results import check_writable
@@ -100,7 +103,15 @@ def gen(n, p, dataset, bias, correlation, min_distance, max_tries, seed, output)
     if n is None or p is None:
         raise click.UsageError("gen needs --n and --p (or --dataset)")
     spec = PatternSpec(n, bias=bias, correlation=correlation, min_distance=min_distance,
-                       max_tries=max_tries)
+                       max_tries=max_tries, kind=kind)
+    if kind == "sphere":
+        from .datasets import sphere_patterns
+
+        x = sphere_patterns(n, p, seed=seed)
+        save_patterns(output, x, n=n, p=p, kind=kind, seed=seed, hopcap_version=__version__)
+        click.echo(f"wrote {output}: P={p} N={n}, sphere")
+        _echo_geometry(x)
+        return
     x = generate_patterns(spec, p, seed=seed)
     stats = pattern_stats(x)
     save_patterns(output, x, n=n, p=p, bias=bias, correlation=spec.correlation,
@@ -109,6 +120,14 @@ def gen(n, p, dataset, bias, correlation, min_distance, max_tries, seed, output)
                   achieved_min_distance=stats.min_distance, achieved_mean_distance=stats.mean_distance)
     click.echo(f"wrote {output}: P={p} N={n}")
     _echo_stats(stats)
+
+
+def _echo_geometry(x) -> None:
+    from .families.softmax.model import pattern_kind_stats
+
+    g = pattern_kind_stats(x)
+    click.echo(f"  row norms              {g.min_norm:.4f} .. {g.max_norm:.4f}")
+    click.echo(f"  min pairwise angle     {g.min_angle_deg:.2f} degrees")
 
 
 def _echo_stats(stats) -> None:
@@ -124,10 +143,11 @@ def info(path):
     """Show the shape, parameters and achieved statistics of a .npy/.npz pattern file."""
     import numpy as np
 
-    from .datasets import load_patterns, pattern_stats
+    from .datasets import load_any_patterns, pattern_stats
 
-    x = load_patterns(path)
-    click.echo(f"{path}: P={x.shape[0]} N={x.shape[1]}")
+    x, kind = load_any_patterns(path)
+    real = ", real (sphere) rows" if kind == "sphere" else ""
+    click.echo(f"{path}: P={x.shape[0]} N={x.shape[1]}{real}")
     if path.endswith(".npz"):
         with np.load(path, allow_pickle=False) as data:
             for name in data.files:
@@ -138,7 +158,10 @@ def info(path):
                         value = "(not readable without pickle)"
                     click.echo(f"  {name:<22} {value}")
     click.echo("measured now:")
-    _echo_stats(pattern_stats(x))
+    if kind == "sphere":
+        _echo_geometry(x)
+    else:
+        _echo_stats(pattern_stats(x))
 
 
 @main.command()
@@ -236,12 +259,12 @@ def plot(csv, output, title):
 def fit(csv, form):
     """Fitted exponents with 95% bootstrap intervals, per configuration, for results CSVs."""
     from .fit import fit_trials
-    from .plotting import configuration_groups, group_label
+    from .plotting import configuration_groups, group_label, growth_of
 
     df = _read_for_figures(csv)
     click.echo(f"{'configuration':<40} {'form':<9} {'slope':>8} {'95% interval':>20} {'N range':>12}")
     for key, sub in configuration_groups(df):
-        use = form if form != "auto" else ("exp2" if key["model"] == "exp" else "power")
+        use = form if form != "auto" else ("exp2" if growth_of(key) == "exp" else "power")
         f, n_capped = fit_trials(sub, use)
         note = f"  ({n_capped} capped trials left out)" if n_capped else ""
         if f is None:

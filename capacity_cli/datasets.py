@@ -338,8 +338,28 @@ def as_pm1(array: np.ndarray, source: str) -> np.ndarray:
 
 
 def load_patterns(path: str | os.PathLike) -> np.ndarray:
-    """Read patterns from .npy or from the ``patterns`` array of a .npz (as written by gen)."""
-    path = Path(path)
+    """Read +-1 patterns from .npy or from the ``patterns`` array of a .npz (as written by gen)."""
+    return as_pm1(_read_array(Path(path)), str(path))
+
+
+def load_any_patterns(path: str | os.PathLike) -> tuple[np.ndarray, str]:
+    """(patterns, kind): +-1 or 0/1 arrays as int8 +-1 ("pm1"), any other finite real 2-D array as
+    float32 ("sphere": the continuous models' kind, whatever the rows' norms)."""
+    array = _read_array(Path(path))
+    a = np.asarray(array)
+    if a.ndim == 2 and a.dtype.kind in "biuf" and a.size and \
+            set(np.unique(a).tolist()) <= {-1, 0, 1} and not (a == 0).all():
+        return as_pm1(a, str(path)), "pm1"
+    if a.ndim != 2 or a.shape[0] < 1 or a.shape[1] < 2 or a.dtype.kind not in "biuf":
+        raise HopcapError(f"{path}: patterns must be a numeric 2-D array (P >= 1, N >= 2), got "
+                          f"shape {a.shape}, dtype {a.dtype}")
+    if not np.isfinite(a).all():
+        raise HopcapError(f"{path}: patterns hold NaN or inf")
+    return a.astype(np.float32), "sphere"
+
+
+def _read_array(path: Path) -> np.ndarray:
+    """The array of a .npy, or the ``patterns`` array of a .npz, never unpickling."""
     if not path.is_file():
         raise HopcapError(f"{path}: no such file")
     try:
@@ -357,20 +377,22 @@ def load_patterns(path: str | os.PathLike) -> np.ndarray:
                 raise HopcapError(f"{path}: corrupt 'patterns' array ({type(err).__name__})") from err
     else:
         array = loaded
-    return as_pm1(array, str(path))
+    return array
 
 
 def save_patterns(path: str | os.PathLike, x: np.ndarray, **metadata) -> None:
-    """Write .npy (patterns only) or .npz (int8 ``patterns`` plus scalar metadata), atomically."""
+    """Write .npy (patterns only) or .npz (``patterns`` plus scalar metadata), atomically; int8 for
+    +-1 patterns, float32 for real (sphere) ones."""
     path = Path(path)
     if path.suffix not in (".npy", ".npz"):
         raise HopcapError(f"{path}: output must end in .npy or .npz")
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}{path.suffix}")
     try:
+        dtype = np.float32 if np.asarray(x).dtype.kind == "f" else np.int8
         if path.suffix == ".npy":
-            np.save(tmp, np.asarray(x, dtype=np.int8))
+            np.save(tmp, np.asarray(x, dtype=dtype))
         else:
-            np.savez_compressed(tmp, patterns=np.asarray(x, dtype=np.int8),
+            np.savez_compressed(tmp, patterns=np.asarray(x, dtype=dtype),
                                 **{k: np.asarray(v) for k, v in metadata.items()})
         os.replace(tmp, path)
     finally:

@@ -27,6 +27,7 @@ from .datasets import (
     PatternSpec,
     check_feasible,
     dataset_patterns,
+    load_any_patterns,
     load_patterns,
     mean_abs_feature_correlation,
     pattern_source,
@@ -64,7 +65,9 @@ class MeasureConfig:
 
     def __post_init__(self) -> None:
         if self.patterns is not None:
-            digest = hashlib.sha1(np.ascontiguousarray(self.patterns, dtype=np.int8).tobytes())
+            real = np.asarray(self.patterns).dtype.kind == "f"
+            digest = hashlib.sha1(np.ascontiguousarray(self.patterns,
+                                                       dtype=np.float32 if real else np.int8).tobytes())
             object.__setattr__(self, "patterns_sha1", digest.hexdigest()[:16])
         if self.search not in ("p", "degree"):
             raise HopcapError(f"--search must be p or degree, got {self.search!r}")
@@ -79,8 +82,8 @@ class MeasureConfig:
         if self.criterion.name not in family.criteria:
             raise HopcapError(f"--criterion {self.criterion.name} does not apply to --model "
                               f"{self.model.name}; choose one of {', '.join(family.criteria)}")
-        if self.spec is not None and self.spec.kind not in family.kinds:
-            raise HopcapError(f"--kind {self.spec.kind} does not apply to --model {self.model.name} "
+        if self.kind not in family.kinds:
+            raise HopcapError(f"{self.kind} patterns do not apply to --model {self.model.name} "
                               f"(it stores {', '.join(family.kinds)} patterns)")
         _check_whole("--trials", self.trials, 1, TRIALS_MAX)
         _check_whole("--p-max", self.p_cap, 1, P_CAP_MAX)
@@ -104,6 +107,13 @@ class MeasureConfig:
         return self.spec.n if self.spec is not None else int(self.patterns.shape[1])
 
     @property
+    def kind(self) -> str:
+        """The pattern kind: "pm1" (+-1 rows) or "sphere" (real rows)."""
+        if self.spec is not None:
+            return self.spec.kind
+        return "sphere" if np.asarray(self.patterns).dtype.kind == "f" else "pm1"
+
+    @property
     def family(self):
         """The model's family (capacity_cli.families)."""
         from .families import family_of
@@ -121,7 +131,7 @@ class MeasureConfig:
             **{c: None for c in CONFIG_COLUMNS},
             **own,
             "n": self.n,
-            "kind": spec.kind if spec else "pm1",
+            "kind": self.kind,
             "bias": spec.bias if spec else None,
             "correlation": spec.correlation if spec else None,
             "min_distance": spec.min_distance if spec else None,
@@ -195,6 +205,9 @@ def configs_from_options(values: Mapping[str, Any]) -> list[MeasureConfig]:
     if v["model"] is None:
         raise HopcapError("--model is required")
     family = family_of(v["model"])
+    if v.get("criterion") is not None and v["criterion"] not in family.criteria:
+        raise HopcapError(f"--criterion {v['criterion']} does not apply to --model {v['model']}; "
+                          f"choose one of {', '.join(family.criteria)}")
     foreign = foreign_options_used(family, v)
     if foreign:
         raise HopcapError(f"{foreign[0]} does not apply to --model {v['model']} (the {family.name} "
@@ -208,7 +221,11 @@ def configs_from_options(values: Mapping[str, Any]) -> list[MeasureConfig]:
         raise HopcapError("give --patterns or --dataset, not both")
     configs: list[MeasureConfig] = []
     if v["patterns"] is not None or v["dataset"] is not None:
-        x = load_patterns(v["patterns"]) if v["patterns"] is not None else dataset_patterns(v["dataset"])
+        if v["patterns"] is not None:
+            x = load_any_patterns(v["patterns"])[0] if "sphere" in family.kinds else \
+                load_patterns(v["patterns"])
+        else:
+            x = dataset_patterns(v["dataset"])
         order = v["dataset"] is not None if v["shuffle"] is None else bool(v["shuffle"])
         trials = v["trials"] if v["trials"] is not None else (20 if order else 1)
         for model in models:

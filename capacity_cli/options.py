@@ -410,5 +410,9 @@ def generator_options(f):
     return f
 
 
+def kind_option(f):
+    return option_named("kind").click_option()(f)
+
+
 def dataset_option(f):
     return option_named("dataset").click_option()(f)

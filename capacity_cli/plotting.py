@@ -43,6 +43,8 @@ def group_label(key: dict) -> str:
         parts.append(f"c={key['correlation']:g}")
     if _clean(key.get("min_distance")) not in (None, 0, 0.0):
         parts.append(f"d>={int(key['min_distance'])}")
+    if _clean(key.get("kind")) not in (None, "pm1"):
+        parts.append(str(key["kind"]))
     return ", ".join(parts)
 
 
@@ -147,6 +149,63 @@ def _draw_group(ax, key: dict, sub: pd.DataFrame, family: str, color: str, drawn
         if law.label not in drawn:
             drawn.add(law.label)
             ax.plot(grid, law(grid), style, color=color, lw=1, label=f"theory {law.label}")
+
+
+def sweep_groups(df: pd.DataFrame, x: str) -> list[tuple[dict, pd.DataFrame]]:
+    """Configurations of a sweep over column ``x`` at fixed N: every configuration column but ``x``
+    and the seed, N included (N is part of the label)."""
+    df = capacity_rows(df)
+    cols = [c for c in CONFIG_COLUMNS if c in df.columns and c not in (x, "seed")]
+    keyed = df.copy()
+    for c in cols:
+        keyed[c] = keyed[c].astype(object).where(keyed[c].notna(), None)
+    if x == "beta_rule" or x == "beta":
+        cols = [c for c in cols if c not in ("beta", "beta_rule")]
+    return [(dict(zip(cols, values, strict=True)), sub)
+            for values, sub in keyed.groupby(cols, dropna=False, sort=True)]
+
+
+def sweep_label(key: dict, x: str) -> str:
+    """A legend label for a configuration of a sweep over ``x`` (which the label leaves out)."""
+    if x in ("beta", "beta_rule"):  # the model cannot be read back without its beta
+        parts = [str(key["model"]), str(key["criterion"])]
+        if _clean(key.get("kind")) not in (None, "pm1"):
+            parts.append(str(key["kind"]))
+        return ", ".join(parts) + f", N={int(key['n'])}"
+    return f"{group_label({**key, x: None})}, N={int(key['n'])}"
+
+
+def plot_sweep(df: pd.DataFrame, x: str, output: str | os.PathLike, title: str | None = None,
+               xlabel: str | None = None) -> list[Path]:
+    """Mean P_max with 95% intervals against the swept column ``x`` (log2 P axis), one line per
+    configuration; hollow markers where a trial was capped. Writes .png and .pdf."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.4, 4.8))
+    for key, sub in sweep_groups(df, x):
+        values = np.sort(sub[x].unique())
+        stats = [summarize(sub.loc[sub[x] == v, "p_max"]) for v in values]
+        means = np.array([s.mean for s in stats])
+        low = np.array([s.ci_low if s.trials > 1 else s.mean for s in stats])
+        high = np.array([s.ci_high if s.trials > 1 else s.mean for s in stats])
+        capped = np.array([bool(sub.loc[sub[x] == v, "capped"].fillna(False).astype(bool).any())
+                           for v in values])
+        line = ax.errorbar(values, means, yerr=[means - low, high - means], fmt="-", capsize=3,
+                           label=sweep_label(key, x))
+        color = line[0].get_color()
+        ax.scatter(values[~capped], means[~capped], color=color, s=14)
+        ax.scatter(values[capped], means[capped], facecolors="none", edgecolors=color, s=30)
+    ax.set_xlabel(xlabel or x)
+    ax.set_ylabel("mean P_max (hollow: some trial capped)")
+    ax.set_yscale("log", base=2)
+    if x == "beta":
+        ax.set_xscale("log", base=2)
+    ax.grid(True, which="both", alpha=0.25)
+    ax.legend(fontsize=7)
+    return _save(fig, output, title)
 
 
 def plot_structure(df: pd.DataFrame, output: str | os.PathLike, title: str | None = None) -> list[Path]:

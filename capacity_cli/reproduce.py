@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import click
+import numpy as np
 import pandas as pd
 
 from .errors import HopcapError
@@ -31,9 +32,13 @@ from .options import MEASURE_OPTIONS, option_named, parse_row
 from .plotting import (
     configuration_groups,
     group_label,
+    laws_of,
     model_of,
     plot_capacity,
     plot_structure,
+    plot_sweep,
+    sweep_groups,
+    sweep_label,
 )
 from .results import load_results
 from .stats import summarize
@@ -47,9 +52,17 @@ STUDY_TITLES = {
     "poly": "Polynomial energies: P_max ~ N^(a-1) (KH2016)",
     "exp": "Exponential energy: log2 P_max linear in N (Demircigil et al. 2017)",
     "structured": "Capacity against separation and feature correlation (cf. Bielmeier & Friedland)",
+    "growth": "Softmax (Ramsauer et al. 2020): ln P_max linear in N, above Theorem 3's bound",
+    "attention": "Softmax at the attention scaling beta = 1/sqrt(N)",
+    "beta": "Softmax: capacity against beta at fixed N",
+    "separation": "Softmax, +-1 patterns: capacity against minimum Hamming distance",
+    "rules": "Energy rule against the field rule (Krotov & Hopfield 2021)",
 }
 #: Studies drawn against separation / correlation instead of N.
 STRUCTURE_STUDIES = ("structured",)
+#: Studies drawn against another swept column at fixed N: study -> (column, axis label).
+SWEEP_STUDIES = {"beta": ("beta", "beta (inverse temperature)"),
+                 "separation": ("min_distance", "requested minimum pairwise Hamming distance d")}
 #: Growth rates against separation are fitted from this requested distance on: below it the
 #: constraint does not bind at N = 32 (a random set of the sizes measured there already has minimum
 #: distance of about 4-8), and including the flat part would understate the growth.
@@ -142,6 +155,9 @@ def summarize_study(study: str, df: pd.DataFrame) -> list[LawRow]:
         label = group_label(key)
         model = model_of(key)
         wanted = []
+        if model.name == "softmax":
+            rows.extend(_softmax_rows(study, label, key, sub))
+            continue
         if key["criterion"] == "overlap":
             wanted.append(("alpha_inv_n", "alpha = P/N extrapolated in 1/N", 0.138, True))
         elif model.name == "exp":
@@ -163,6 +179,39 @@ def summarize_study(study: str, df: pd.DataFrame) -> list[LawRow]:
                 else (f.slope, f.ci_low, f.ci_high)
             rows.append(LawRow(study, label, quantity, value, low, high, theory,
                                f"{f.n_min}-{f.n_max}", f.trials))
+    return rows
+
+
+def _softmax_rows(study: str, label: str, key: dict, sub: pd.DataFrame) -> list[LawRow]:
+    """Softmax: the slope of ln P_max in N (exponential storage) with its 95% interval, and the
+    smallest ratio of mean P_max to Ramsauer's Theorem 3 bound over the sizes measured (>= 1: every
+    measured point lies above the bound)."""
+    rows = []
+    f, _ = fit_trials(sub, "exp2")
+    if f is not None:
+        ln2 = math.log(2)
+        rows.append(LawRow(study, label, "d ln P / dN", f.slope * ln2, f.ci_low * ln2, f.ci_high * ln2,
+                           float("nan"), f"{f.n_min}-{f.n_max}", f.trials))
+    laws = laws_of(key)
+    if laws:
+        sizes = sorted(sub["n"].unique())
+        ratios = [sub.loc[sub["n"] == n, "p_max"].mean() / float(laws[0](n)) for n in sizes]
+        worst = int(np.argmin(ratios))
+        rows.append(LawRow(study, label, "min over N of mean P_max / Theorem 3 bound", ratios[worst],
+                           float("nan"), float("nan"), 1.0, f"{int(sizes[0])}-{int(sizes[-1])} "
+                           f"(min at N={int(sizes[worst])})", len(sub)))
+    return rows
+
+
+def summarize_sweep(study: str, df: pd.DataFrame, column: str) -> list[LawRow]:
+    """Mean P_max with its 95% interval at every value of the swept column, per configuration."""
+    rows = []
+    for key, sub in sweep_groups(df, column):
+        label = sweep_label(key, column)
+        for value in sorted(sub[column].unique()):
+            s = summarize(sub.loc[sub[column] == value, "p_max"])
+            rows.append(LawRow(study, label, f"mean P_max at {column}={value:g}",
+                               s.mean, s.ci_low, s.ci_high, float("nan"), str(int(key["n"])), s.trials))
     return rows
 
 
@@ -204,8 +253,9 @@ def summary_markdown(rows: list[LawRow]) -> str:
              "|---|---|---|---|---|---|---|"]
     for r in rows:
         theory = "-" if math.isnan(r.theory) else f"{r.theory:.3f}"
-        lines.append(f"| {r.configuration} | {r.quantity} | {r.measured:.3f} | "
-                     f"[{r.ci_low:.3f}, {r.ci_high:.3f}] | {theory} | {r.n_range} | {r.trials} |")
+        interval = "-" if math.isnan(r.ci_low) else f"[{r.ci_low:.3f}, {r.ci_high:.3f}]"
+        lines.append(f"| {r.configuration} | {r.quantity} | {r.measured:.3f} | {interval} | {theory} "
+                     f"| {r.n_range} | {r.trials} |")
     return "\n".join(lines) + "\n"
 
 
@@ -232,6 +282,10 @@ def run_batch(profile: str = "quick", results: str | Path = "results", seed: int
         if study in STRUCTURE_STUDIES:
             plot_structure(df, out_dir / study, title=STUDY_TITLES.get(study))
             summary.extend(summarize_structure(study, df))
+        elif study in SWEEP_STUDIES:
+            column, label = SWEEP_STUDIES[study]
+            plot_sweep(df, column, out_dir / study, title=STUDY_TITLES.get(study), xlabel=label)
+            summary.extend(summarize_sweep(study, df, column))
         else:
             plot_capacity(df, out_dir / study, title=STUDY_TITLES.get(study))
             summary.extend(summarize_study(study, df))

@@ -1,4 +1,4 @@
-"""Slow, obviously-correct twins of the softmax family's kernels (docs/softmax.md), straight from the
+"""Slow, obviously-correct twins of the softmax family's kernels (docs/theory.md section 5), straight from the
 definitions: one pattern at a time, one numpy vector per update, float64, pure-Python PRNG.
 
 Nothing here uses the package's kernels. Decisions compare r with eps directly; the kernels compute r

@@ -1,7 +1,7 @@
 """The continuous modern Hopfield network (Ramsauer et al. 2020): model, criteria, patterns, checker.
 
 State xi in R^N, update xi <- X^T softmax(beta X xi) (X: the P x N stored patterns), energy
-E = -lse(beta, X xi) + xi.xi / 2 + const. Conventions (docs/softmax.md; modern.md section A):
+E = -lse(beta, X xi) + xi.xi / 2 + const. Conventions (docs/theory.md section 5; modern.md section A):
 
 * beta multiplies raw dot products; ``BetaRule`` also allows c / sqrt(N) (attention scaling) and c / N;
 * pattern kinds: ``pm1`` (+-1 rows from any hopcap generator or dataset) and ``sphere`` (i.i.d.
