@@ -11,7 +11,9 @@ A set of P patterns is stored when at least ``threshold * P`` of its patterns su
 
 from __future__ import annotations
 
+import functools
 import math
+from fractions import Fraction
 from dataclasses import dataclass
 
 from .errors import HopcapError
@@ -104,11 +106,17 @@ def make_criterion(name: str, *, threshold: float = 1.0, noise: float | None = N
 def allowed_failures(threshold: float, p: int) -> int:
     """Largest number of failing patterns with success fraction (p - k) / p >= threshold.
 
-    At least one pattern must succeed (threshold > 0); the relative slack absorbs rounding in
-    threshold * p (0.9 * 10 = 9.000000000000002 needs 9 successes, not 10).
+    The threshold is read as the decimal it is written as (its shortest repr: 0.9 is 9/10, so 10
+    patterns need 9 successes, not the 10 that float 0.9 * 10 = 9.000000000000002 would ask), in exact
+    rational arithmetic; at least one pattern must succeed (threshold > 0).
     """
-    needed = math.ceil(threshold * p * (1 - 1e-12))
+    needed = math.ceil(_exact_threshold(threshold) * p)
     return p - max(needed, 1)
+
+
+@functools.lru_cache(maxsize=64)
+def _exact_threshold(threshold: float) -> Fraction:
+    return Fraction(repr(float(threshold)))
 
 
 def cue_flips(noise: float, n: int) -> int:

@@ -123,6 +123,8 @@ class _PrefixCache:
         self.count = 0
 
     def ensure(self, p: int) -> None:
+        if p > self.p_limit:  # the arithmetic (int32/int64 or float) was chosen for p_limit
+            raise ValueError(f"P = {p} exceeds the checker's p_limit = {self.p_limit}")
         if p > self.count:
             x = self.source(p)
             start = self.count
@@ -146,8 +148,8 @@ class StabilityChecker(_PrefixCache):
     def __init__(self, model: BinaryDAM, criterion: Stable, source: PatternSource, n: int,
                  p_limit: int):
         super().__init__(source)
-        self.model, self.criterion, self.n = model, criterion, n
-        self.tables = stability_tables(model, n, max(p_limit, 1))
+        self.model, self.criterion, self.n, self.p_limit = model, criterion, n, max(p_limit, 1)
+        self.tables = stability_tables(model, n, self.p_limit)
         self.c_acc = self.tables.c_acc
         self.packed = np.zeros((0, (n + 63) // 64), dtype=np.uint64)
         self.sel = np.zeros((0, n), dtype=np.int8)
@@ -218,8 +220,8 @@ class DynamicsChecker(_PrefixCache):
     def __init__(self, model: BinaryDAM, criterion: Criterion, source: PatternSource, n: int,
                  p_limit: int, seed: int):
         super().__init__(source)
-        self.model, self.criterion, self.n = model, criterion, n
-        self.arith = gain_arithmetic(model, n, max(p_limit, 1))
+        self.model, self.criterion, self.n, self.p_limit = model, criterion, n, max(p_limit, 1)
+        self.arith = gain_arithmetic(model, n, self.p_limit)
         self.seed = np.uint64(seed % 2**64)
         self.n_flip = cue_flips(criterion.noise, n)
         self.target = target_overlap(criterion, n)

@@ -229,3 +229,28 @@ def test_parameters_outside_the_exact_range_are_refused(kwargs):
 
     with pytest.raises(HopcapError, match="--degree|--beta"):
         BinaryDAM(**kwargs)
+
+
+@pytest.mark.parametrize("threshold", [0.7000000000001, 0.7, 0.9, 0.1 + 0.2, 1 / 3, 0.999999999999,
+                                       0.5000000000000001, 1.0, 1e-9])
+def test_allowed_failures_reads_the_threshold_exactly(threshold):
+    """P - allowed_failures successes are exactly what naive.set_is_stored asks (found in review:
+    a relative slack of 1e-12 let 7/10 pass a threshold of 0.7000000000001)."""
+    from capacity_cli.criteria import allowed_failures
+
+    for p in range(1, 60):
+        k = allowed_failures(threshold, p)
+        assert naive.set_is_stored(p - k, p, threshold) or p - k == 1
+        assert p - k == 1 or not naive.set_is_stored(p - k - 1, p, threshold)
+
+
+def test_checkers_refuse_p_beyond_their_limit():
+    """The arithmetic is chosen for p_limit (int64 exactness): a larger P is a usage error, not a
+    silent overflow (found in review: poly a=10, N=64, 25 copies of one pattern with p_limit 2)."""
+    x = np.repeat(np.ones((1, 64), dtype=np.int8), 25, axis=0)
+    for make in (lambda: StabilityChecker(BinaryDAM("poly", degree=10), Stable(), prefix_source(x), 64, 2),
+                 lambda: DynamicsChecker(BinaryDAM("poly", degree=10), Retrieve(), prefix_source(x), 64, 2,
+                                         seed=0)):
+        with pytest.raises(ValueError, match="p_limit"):
+            make()(25)
+    assert StabilityChecker(BinaryDAM("poly", degree=10), Stable(), prefix_source(x), 64, 25)(25)
