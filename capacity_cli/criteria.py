@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import functools
 import math
-from fractions import Fraction
 from dataclasses import dataclass
+from fractions import Fraction
 
 from .errors import HopcapError
 from .limits import DEFAULT_MAX_SWEEPS, MAX_SWEEPS_MAX

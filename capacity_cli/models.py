@@ -19,6 +19,7 @@ exp(beta (x - N)) (no overflow at any N). Every decision is exact (docs/theory.m
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from decimal import Decimal, localcontext
 
@@ -112,29 +113,39 @@ class BinaryDAM:
         return 0 if self.field else 2
 
     def gain_table(self, n: int) -> np.ndarray:
-        """The decision terms at index m + n, m in [-n, n+2] (length 2n+3). A unit with s_mu =
-        xi_mu,i y_i adds table[m + n] when s_mu = +1 and subtracts table[m + n + lookahead] when -1:
+        """The decision terms at index m + n, m in [-n, n+2]: g(m) = F(m) - F(m-2) (energy rule) or
+        F'(m) (field rule); see :func:`_gain_table`."""
+        return _gain_table(self, n)
 
-        * energy rule: g(m) = F(m) - F(m-2), so the sum is dE_i (theory.md section 1);
-        * field rule: F'(m), so the sum is y_i h_i, h_i = sum_mu xi_mu,i F'(m_mu).
 
-        int64 (exact) for integer energies whose terms fit; otherwise float64, each entry the exact
-        value correctly rounded (integer energies scaled by a power of two, exp by e^(-beta n)).
-        """
-        ms = range(-n, n + 3)
-        if self.is_integer:
-            if self.field:
-                values = [derivative_integer(self, m) for m in ms]
-            else:
-                values = [energy_integer(self, m) - energy_integer(self, m - 2) for m in ms]
-            if max(abs(v) for v in values) < INT64_SAFE:
-                return np.array(values, dtype=np.int64)
-            return scaled_floats(values)
+@functools.lru_cache(maxsize=256)
+def _gain_table(model: BinaryDAM, n: int) -> np.ndarray:
+    """The decision terms at index m + n, m in [-n, n+2] (length 2n+3). A unit with s_mu =
+    xi_mu,i y_i adds table[m + n] when s_mu = +1 and subtracts table[m + n + lookahead] when -1:
+
+    * energy rule: g(m) = F(m) - F(m-2), so the sum is dE_i (theory.md section 1);
+    * field rule: F'(m), so the sum is y_i h_i, h_i = sum_mu xi_mu,i F'(m_mu).
+
+    int64 (exact) for integer energies whose terms fit; otherwise float64, each entry the exact value
+    correctly rounded (integer energies scaled by a power of two, exp by e^(-beta n)). Read-only:
+    computed once per model and N (the exact exp entries take Decimal arithmetic).
+    """
+    ms = range(-n, n + 3)
+    if model.is_integer:
+        if model.field:
+            values = [derivative_integer(model, m) for m in ms]
+        else:
+            values = [energy_integer(model, m) - energy_integer(model, m - 2) for m in ms]
+        table = np.array(values, dtype=np.int64) if max(abs(v) for v in values) < INT64_SAFE \
+            else scaled_floats(values)
+    else:
         with localcontext() as ctx:
             ctx.prec = 40
-            beta = Decimal(self.beta)
-            factor = beta if self.field else 1 - (-2 * beta).exp()
-            return np.array([float(factor * (beta * (m - n)).exp()) for m in ms], dtype=np.float64)
+            beta = Decimal(model.beta)
+            factor = beta if model.field else 1 - (-2 * beta).exp()
+            table = np.array([float(factor * (beta * (m - n)).exp()) for m in ms], dtype=np.float64)
+    table.flags.writeable = False
+    return table
 
 
 def energy_integer(model: BinaryDAM, m: int) -> int:
@@ -179,6 +190,7 @@ class LevelTable:
     ratio_form: bool
 
 
+@functools.lru_cache(maxsize=256)
 def level_table(model: BinaryDAM, n: int) -> LevelTable:
     """F(m_j) (F'(m_j) for the field rule) at the levels of :func:`levels`: integer energies as
     correctly rounded, scaled floats; exp in ratio form, table[k] = q^-k with q = e^(2 beta) (F(m_j)
