@@ -1,5 +1,5 @@
-"""Slow, obviously-correct twins of the softmax family's kernels (docs/theory.md section 5), straight from the
-definitions: one pattern at a time, one numpy vector per update, float64, pure-Python PRNG.
+"""Slow, obviously-correct twins of the softmax family's kernels (docs/theory.md section 5), straight
+from the definitions: one pattern at a time, one numpy vector per update, float64, pure-Python PRNG.
 
 Nothing here uses the package's kernels. Decisions compare r with eps directly; the kernels compute r
 with a different summation order (BLAS blocks, online softmax), so the two may disagree only when
@@ -12,34 +12,20 @@ import math
 
 import numpy as np
 
+try:  # tests/ as a package
+    from . import naive
+except ImportError:
+    import naive
+
 #: Width of the tolerance zone around the eps boundary (relative to eps) where twins may disagree.
 BOUNDARY_RTOL = 1e-9
 
-_MASK = (1 << 64) - 1
-_GOLDEN = 0x9E3779B97F4A7C15
-_MIX1 = 0xBF58476D1CE4E5B9
-_MIX2 = 0x94D049BB133111EB
 
-
-class SplitMix64:
-    """splitmix64 with hopcap's per-pattern seeding: state = seed ^ (index * MIX2), advanced once."""
-
-    def __init__(self, seed: int, index: int):
-        self.state = (seed ^ (index * _MIX2)) & _MASK
-        self.next()
-
-    def next(self) -> int:
-        self.state = (self.state + _GOLDEN) & _MASK
-        z = self.state
-        z = ((z ^ (z >> 30)) * _MIX1) & _MASK
-        z = ((z ^ (z >> 27)) * _MIX2) & _MASK
-        return z ^ (z >> 31)
+class SplitMix64(naive.SplitMix64):
+    """The binary family's twin stream (tests/naive.py), with a uniform float in [0, 1)."""
 
     def uniform(self) -> float:
         return (self.next() >> 11) * (1.0 / 9007199254740992.0)
-
-    def below(self, bound: int) -> int:
-        return int(self.uniform() * bound)
 
 
 def pm1_cue(x: np.ndarray, noise: float, seed: int, index: int) -> np.ndarray:

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ...criteria import allowed_failures, cue_flips
+from ...criteria import _check_threshold, allowed_failures, cue_flips
 from ...datasets import SpherePatternStream, sphere_patterns  # noqa: F401  (re-exported)
 from ...errors import HopcapError
 from ...kernels import softmax as ker
@@ -127,11 +127,6 @@ class SoftmaxModel:
 # --------------------------------------------------------------------------------------------------
 # criteria
 # --------------------------------------------------------------------------------------------------
-
-def _check_threshold(threshold: float) -> None:
-    if not (0.0 < threshold <= 1.0):
-        raise HopcapError(f"--threshold must be in (0, 1], got {threshold}")
-
 
 def _check_eps(eps: float) -> None:
     if not (math.isfinite(eps) and eps > 0):
