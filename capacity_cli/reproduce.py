@@ -52,7 +52,7 @@ STUDY_TITLES = {
     "poly": "Polynomial energies: P_max ~ N^(a-1) (KH2016)",
     "exp": "Exponential energy: log2 P_max linear in N (Demircigil et al. 2017)",
     "structured": "Capacity against separation and feature correlation (cf. Bielmeier & Friedland)",
-    "growth": "Softmax (Ramsauer et al. 2020): ln P_max linear in N, above Theorem 3's bound",
+    "growth": "Softmax (Ramsauer et al. 2020): P_max against N, Theorem 3 bounds",
     "attention": "Softmax at the attention scaling beta = 1/sqrt(N)",
     "beta": "Softmax: capacity against beta at fixed N",
     "separation": "Softmax, +-1 patterns: capacity against minimum Hamming distance",

@@ -103,10 +103,11 @@ def laws(model, criterion) -> list:
     def bound(n):
         import numpy as np
 
-        return np.vectorize(lambda k: lib.theorem3_bound(int(k), model.beta.value(int(k)),
+        return np.vectorize(lambda k: lib.theorem3_bound(float(k), model.beta.value(float(k)),
                                                          THEOREM3_P_FAIL), otypes=[float])(n)
 
-    return [Law(f"Theorem 3 bound (p={THEOREM3_P_FAIL:g})", bound, "Ramsauer et al. 2020")]
+    return [Law(f"Theorem 3 bound, beta={model.beta.label} (p={THEOREM3_P_FAIL:g})", bound,
+                "Ramsauer et al. 2020")]
 
 
 def default_sizes(model) -> list[int]:
