@@ -254,3 +254,50 @@ def test_checkers_refuse_p_beyond_their_limit():
         with pytest.raises(ValueError, match="p_limit"):
             make()(25)
     assert StabilityChecker(BinaryDAM("poly", degree=10), Stable(), prefix_source(x), 64, 25)(25)
+
+
+def naive_level_counts(x: np.ndarray, y: np.ndarray, field: bool) -> np.ndarray:
+    """The level counts of every unit's decision sum, straight from the definition: energy rule
+    F(m_mu) - F(m_mu - 2 s_mu,i) (+1 at m, -1 at m - 2 s), field rule s_mu,i F'(m_mu) (s at m);
+    level j holds m_j = -N - 2 + 2 j."""
+    p, n = x.shape
+    counts = np.zeros((n, n + 3), dtype=np.int64)
+    m = x.astype(np.int64) @ y.astype(np.int64)
+    for i in range(n):
+        for mu in range(p):
+            s = int(x[mu, i]) * int(y[i])
+            level = (int(m[mu]) + n + 2) // 2
+            if field:
+                counts[i, level] += s
+            else:
+                counts[i, level] += 1
+                counts[i, (int(m[mu]) - 2 * s + n + 2) // 2] -= 1
+    return counts
+
+
+@pytest.mark.parametrize("field", [False, True], ids=["energy", "field"])
+def test_level_counts_match_their_definition(field):
+    """kernels.exact.flip_gain_counts (stability rows) and kernels.dynamics.unit_gain_counts (one unit
+    of a relaxing state) against the naive definition, duplicates and N across a word boundary."""
+    from capacity_cli.kernels.bits import pack_rows
+    from capacity_cli.kernels.dynamics import unit_gain_counts
+    from capacity_cli.kernels.exact import flip_gain_counts
+
+    rng = np.random.default_rng(11)
+    for n, p in [(3, 1), (7, 5), (16, 9), (65, 12), (130, 4)]:
+        x = rng.choice(np.array([-1, 1], dtype=np.int8), size=(p, n))
+        if p > 2:
+            x[2] = x[0]  # a duplicate
+        packed, sel = pack_rows(x), (x > 0).astype(np.int8)
+        counts = np.empty((n, n + 3), dtype=np.int64)
+        for r in range(p):
+            flip_gain_counts(r, p, packed, sel, n, field, counts)
+            np.testing.assert_array_equal(counts, naive_level_counts(x, x[r], field))
+        y = rng.choice(np.array([-1, 1], dtype=np.int64), size=n)
+        m = x.astype(np.int64) @ y
+        xt = np.ascontiguousarray(x.T)
+        expected = naive_level_counts(x, y, field)
+        one = np.empty(n + 3, dtype=np.int64)
+        for i in range(n):
+            unit_gain_counts(m, xt[i], y[i], n, p, field, one)
+            np.testing.assert_array_equal(one, expected[i])
