@@ -90,6 +90,8 @@ def gen(n, p, dataset, bias, correlation, min_distance, max_tries, kind, seed, o
     from .results import check_writable
 
     check_writable(output)
+    if dataset and kind != "pm1":
+        raise click.UsageError("--kind describes generated patterns, not --dataset")
     if dataset:
         x = dataset_patterns(dataset)[:p]
         stats = pattern_stats(x)

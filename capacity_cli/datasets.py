@@ -348,7 +348,7 @@ def load_any_patterns(path: str | os.PathLike) -> tuple[np.ndarray, str]:
     array = _read_array(Path(path))
     a = np.asarray(array)
     if a.ndim == 2 and a.dtype.kind in "biuf" and a.size and \
-            set(np.unique(a).tolist()) <= {-1, 0, 1} and not (a == 0).all():
+            (set(np.unique(a).tolist()) <= {-1, 1} or set(np.unique(a).tolist()) <= {0, 1}):
         return as_pm1(a, str(path)), "pm1"
     if a.ndim != 2 or a.shape[0] < 1 or a.shape[1] < 2 or a.dtype.kind not in "biuf":
         raise HopcapError(f"{path}: patterns must be a numeric 2-D array (P >= 1, N >= 2), got "

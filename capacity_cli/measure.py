@@ -8,6 +8,7 @@ number of threads.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import sys
 import time
@@ -123,7 +124,7 @@ class MeasureConfig:
     def columns(self) -> dict:
         """The configuration columns of a result row (blank where an option does not apply): the
         family's own (families.Family.describe), then the pattern and search columns."""
-        spec = self.spec
+        spec = self.spec if self.spec is not None and self.spec.kind == "pm1" else None  # +-1 generator
         own = self.family.describe(self.model, self.criterion, self.n)
         if self.search == "degree":
             own["degree"] = None  # the degree is what is searched
@@ -219,6 +220,8 @@ def configs_from_options(values: Mapping[str, Any]) -> list[MeasureConfig]:
                   max_degree=v["max_degree"])
     if v["patterns"] is not None and v["dataset"] is not None:
         raise HopcapError("give --patterns or --dataset, not both")
+    if (v["patterns"] is not None or v["dataset"] is not None) and v["kind"] != "pm1":
+        raise HopcapError("--kind describes generated patterns; a given set's kind is read from it")
     configs: list[MeasureConfig] = []
     if v["patterns"] is not None or v["dataset"] is not None:
         if v["patterns"] is not None:
@@ -296,7 +299,8 @@ def run_trial(config: MeasureConfig, trial: int) -> TrialResult:
         return TrialResult(outcome, time.perf_counter() - start, *_achieved(config, stored))
     outcome = capacity_of_sequence(config.model, config.criterion, source, config.n, config.p_cap,
                                    seed=dynamics_seed(config.seed, trial),
-                                   make_checker=config.family.checker)
+                                   make_checker=functools.partial(config.family.checker,
+                                                                  kind=config.kind))
     elapsed = time.perf_counter() - start
     return TrialResult(outcome, elapsed, *_achieved(config, source(outcome.p_max)))
 

@@ -45,6 +45,11 @@ def group_label(key: dict) -> str:
         parts.append(f"d>={int(key['min_distance'])}")
     if _clean(key.get("kind")) not in (None, "pm1"):
         parts.append(str(key["kind"]))
+    for column, default, short in (("eps", 0.01, "eps"), ("steps", 1, "K"), ("max_steps", 1000, "cap"),
+                                   ("dtype", "float64", "")):
+        value = _clean(key.get(column))
+        if value is not None and value != default:
+            parts.append(f"{short}={value:g}" if short else str(value))
     return ", ".join(parts)
 
 
@@ -161,6 +166,10 @@ def sweep_groups(df: pd.DataFrame, x: str) -> list[tuple[dict, pd.DataFrame]]:
         keyed[c] = keyed[c].astype(object).where(keyed[c].notna(), None)
     if x == "beta_rule" or x == "beta":
         cols = [c for c in cols if c not in ("beta", "beta_rule")]
+        if "beta_rule" in keyed.columns:  # plain numbers and each rule in N (c/sqrtN, c/N) apart
+            keyed["beta_form"] = keyed["beta_rule"].map(
+                lambda r: None if r is None else (str(r).split("/", 1)[1] if "/" in str(r) else ""))
+            cols.append("beta_form")
     return [(dict(zip(cols, values, strict=True)), sub)
             for values, sub in keyed.groupby(cols, dropna=False, sort=True)]
 
@@ -168,7 +177,8 @@ def sweep_groups(df: pd.DataFrame, x: str) -> list[tuple[dict, pd.DataFrame]]:
 def sweep_label(key: dict, x: str) -> str:
     """A legend label for a configuration of a sweep over ``x`` (which the label leaves out)."""
     if x in ("beta", "beta_rule"):  # the model cannot be read back without its beta
-        parts = [str(key["model"]), str(key["criterion"])]
+        form = _clean(key.get("beta_form"))
+        parts = [str(key["model"]) + (f" beta=c/{form}" if form else ""), str(key["criterion"])]
         if _clean(key.get("kind")) not in (None, "pm1"):
             parts.append(str(key["kind"]))
         return ", ".join(parts) + f", N={int(key['n'])}"

@@ -139,3 +139,38 @@ def test_gen_and_info_for_sphere_patterns_and_measuring_the_file(tmp_path):
     assert measured.exit_code == 0, measured.output
     refused = run("measure", "--model", "poly", "--patterns", path, "--no-progress")
     assert refused.exit_code == 2 and "binary" in refused.output
+
+
+def test_review_findings(tmp_path):
+    """A tiny beta prints no traceback; a real file whose first row is +-1 and a {-1, 0, 1} real file
+    are sphere sets; --kind with a given set is refused; sphere rows leave the +-1 generator's columns
+    blank, so --max-tries does not split them; a beta sweep keeps numbers and rules in N apart."""
+    tiny = run("measure", "--model", "softmax", "--beta", "1e-260", "--n", "8", "--trials", "1",
+               "--p-max", "20", "--no-progress")
+    assert tiny.exit_code == 0 and "nan = Theorem 3" in tiny.output, tiny.output
+    rng = np.random.default_rng(1)
+    mixed = rng.standard_normal((30, 12)).astype(np.float32)
+    mixed[0] = 1.0
+    np.save(tmp_path / "mixed.npy", mixed)
+    ternary = rng.integers(-1, 2, size=(10, 6)).astype(np.float64)
+    np.save(tmp_path / "ternary.npy", ternary)
+    for name in ("mixed.npy", "ternary.npy"):
+        r = run("measure", "--model", "softmax", "--patterns", tmp_path / name, "--noise", "0.1",
+                "--p-max", "30", "--no-progress")
+        assert r.exit_code == 0, r.output
+    assert "a given set's kind" in run("measure", "--model", "softmax", "--patterns", tmp_path / "mixed.npy",
+                                       "--kind", "sphere", "--no-progress").output
+    out = tmp_path / "s.csv"
+    base = ("measure", "--model", "softmax", "--kind", "sphere", "--n", "8", "--trials", "2",
+            "--no-progress", "-o", out)
+    assert run(*base).exit_code == 0
+    assert run(*base, "--max-tries", "5").exit_code == 0
+    df = pd.read_csv(out)
+    assert len(df) == 2 and df[["bias", "max_tries", "min_distance"]].isna().all().all()
+    sweep = tmp_path / "b.csv"
+    assert run("measure", "--model", "softmax", "--beta", "0.5,2/sqrtN", "--n", "16", "--trials", "2",
+               "--kind", "sphere", "--no-progress", "-o", sweep).exit_code == 0
+    from capacity_cli.plotting import sweep_groups
+
+    groups = sweep_groups(load_results(sweep).rows, "beta")
+    assert sorted(len(sub) for _, sub in groups) == [2, 2]

@@ -41,8 +41,9 @@ class Family:
     describe(model, criterion, n) -> dict: the configuration columns of a result row that the
         family owns (``model``, ``criterion``, and every name in ``columns``).
     read(row) -> (model, criterion): the inverse of ``describe`` for a parsed CSV row.
-    checker(model, criterion, source, n, p_limit, seed) -> is_stored(P), for prefixes of ``source``;
-        it may offer ``diagnostics() -> (converged, sweeps)`` for the last stored prefix.
+    checker(model, criterion, source, n, p_limit, seed, kind) -> is_stored(P), for prefixes of
+        ``source`` holding patterns of ``kind``; it may offer ``diagnostics(p) -> (converged, sweeps)``
+        for the last stored prefix.
     laws(model, criterion) -> [theory.Law]: the theory curves to draw, headline first.
     growth(model) -> "power" (log-log axes, P ~ N^k) or "exp" (log2 P linear in N).
     """

@@ -120,7 +120,7 @@ def read(row: Mapping[str, Any]) -> tuple[Any, Any]:
     return model, criterion
 
 
-def checker(model, criterion, source, n: int, p_limit: int, seed: int = 0):
+def checker(model, criterion, source, n: int, p_limit: int, seed: int = 0, kind: str = "pm1"):
     from ..search import make_checker
 
     return make_checker(model, criterion, source, n, p_limit, seed)

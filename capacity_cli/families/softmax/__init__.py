@@ -32,6 +32,15 @@ OPTIONS = (
 COLUMNS = {"beta_rule": "text", "eps": "float", "steps": "int", "max_steps": "int", "dtype": "text"}
 
 
+def _legacy_beta_rule(row: dict):
+    beta = row.get("beta")
+    return repr(float(beta)) if row.get("model") in MODELS and beta is not None else None
+
+
+#: A softmax row without ``beta_rule`` (a hand-made file) ran at the plain number in ``beta``.
+LEGACY = {"beta_rule": _legacy_beta_rule}
+
+
 def build(v: Mapping[str, Any]) -> tuple[list, Any]:
     """One model per --beta value (a number, c/sqrtN or c/N) and the criterion."""
     lib = import_module(f"{__name__}.model")
@@ -85,9 +94,9 @@ def read(row: Mapping[str, Any]) -> tuple[Any, Any]:
     return models[0], criterion
 
 
-def checker(model, criterion, source, n: int, p_limit: int, seed: int = 0):
+def checker(model, criterion, source, n: int, p_limit: int, seed: int = 0, kind: str | None = None):
     lib = import_module(f"{__name__}.model")
-    return lib.SoftmaxChecker(model, criterion, source, n, p_limit, seed)
+    return lib.SoftmaxChecker(model, criterion, source, n, p_limit, seed, kind=kind)
 
 
 #: Ramsauer et al.'s Theorem 3 is stated with this failure probability here.
@@ -95,16 +104,24 @@ THEOREM3_P_FAIL = 0.001
 
 
 def laws(model, criterion) -> list:
-    """Ramsauer et al.'s Theorem 3 lower bound (random sphere patterns, failure probability 0.001)."""
+    """Ramsauer et al.'s Theorem 3 lower bound (random sphere patterns, failure probability 0.001),
+    for retrieve-eps (the criterion it speaks of); nan where the formula breaks down."""
     from ...theory import Law
 
+    if criterion.name != "retrieve-eps":
+        return []
     lib = import_module(f"{__name__}.model")
+
+    def at(k: float) -> float:
+        try:
+            return lib.theorem3_bound(float(k), model.beta.value(float(k)), THEOREM3_P_FAIL)
+        except (ArithmeticError, ValueError):  # e.g. W0 underflows at beta ~ 1e-255: no bound
+            return float("nan")
 
     def bound(n):
         import numpy as np
 
-        return np.vectorize(lambda k: lib.theorem3_bound(float(k), model.beta.value(float(k)),
-                                                         THEOREM3_P_FAIL), otypes=[float])(n)
+        return np.vectorize(at, otypes=[float])(n)
 
     return [Law(f"Theorem 3 bound, beta={model.beta.label} (p={THEOREM3_P_FAIL:g})", bound,
                 "Ramsauer et al. 2020")]
@@ -120,7 +137,7 @@ def growth(model) -> str:
 
 FAMILY = Family(
     name="softmax", models=MODELS, criteria=CRITERIA, default_criterion="retrieve-eps",
-    kinds=("pm1", "sphere"), options=OPTIONS, columns=COLUMNS, legacy={}, build=build,
+    kinds=("pm1", "sphere"), options=OPTIONS, columns=COLUMNS, legacy=LEGACY, build=build,
     describe=describe, read=read, checker=checker, laws=laws, default_sizes=default_sizes,
     growth=growth,
 )
