@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 help:
 	@echo "make test        install (.venv) and run the test suite"
 	@echo "make reproduce   run configs/$(PROFILE).csv, structured.csv and modern.csv, draw every figure"
-	@echo "                 (PROFILE=quick: about 10 min on 2 cores; PROFILE=full: larger N, hours)"
+	@echo "                 (PROFILE=quick: about 12 min on 2 cores in all; PROFILE=full: larger N, hours)"
 	@echo "make reproduce-structured   capacity against separation and feature correlation"
 	@echo "make reproduce-modern       the softmax family and the field rule (results/modern/)"
 	@echo "make bench       numba kernels against numpy baselines"
