@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import click
+from click.core import ParameterSource
 
 from . import __version__
 from .options import (
@@ -190,7 +191,9 @@ def measure(threads, output, progress, repair, **values):
 
     if repair and not output:
         raise click.UsageError("--repair needs -o FILE")
-    configs = configs_from_options(values)
+    source = click.get_current_context().get_parameter_source
+    configs = configs_from_options(values, given={name for name in values
+                                                  if source(name) != ParameterSource.DEFAULT})
     if output:
         check_writable(output)
     if repair and Path(output).exists():

@@ -186,15 +186,19 @@ def first_check_bytes(config: MeasureConfig) -> int:
     return total
 
 
-def configs_from_options(values: Mapping[str, Any]) -> list[MeasureConfig]:
+def configs_from_options(values: Mapping[str, Any], given: set[str] | None = None
+                         ) -> list[MeasureConfig]:
     """The configurations of one ``hopcap measure`` command or one batch-table row.
 
     ``values`` maps option names of :data:`capacity_cli.options.MEASURE_OPTIONS` (those a batch
-    table may set) to parsed values; absent names take the table's defaults. Lists of sweep
-    options (model parameters, N, correlation, separation) multiply out, models outermost, then N,
-    correlation, separation; repeated values run once. Every check happens here, before any work.
+    table may set) to parsed values; absent names take the table's defaults. ``given`` names the
+    options the user set (the command line's explicit flags, a row's non-blank cells; by default
+    those in ``values`` that differ from their defaults): setting one that does not apply to the
+    model's family or criterion is an error, never silently ignored. Lists of sweep options (model
+    parameters, N, correlation, separation) multiply out, models outermost, then N, correlation,
+    separation; repeated values run once. Every check happens here, before any work.
     """
-    from .families import family_of, foreign_options_used
+    from .families import family_of, misplaced_options
     from .options import measure_options
 
     known = {o.name: o for o in measure_options() if o.batch}
@@ -203,16 +207,17 @@ def configs_from_options(values: Mapping[str, Any]) -> list[MeasureConfig]:
         raise HopcapError(f"unknown option {unknown[0]!r}")
     v = {name: o.default for name, o in known.items()}
     v.update(values)
+    if given is None:
+        given = {name for name, value in values.items() if value != known[name].default}
     if v["model"] is None:
         raise HopcapError("--model is required")
     family = family_of(v["model"])
     if v.get("criterion") is not None and v["criterion"] not in family.criteria:
         raise HopcapError(f"--criterion {v['criterion']} does not apply to --model {v['model']}; "
                           f"choose one of {', '.join(family.criteria)}")
-    foreign = foreign_options_used(family, v)
-    if foreign:
-        raise HopcapError(f"{foreign[0]} does not apply to --model {v['model']} (the {family.name} "
-                          "family)")
+    complaint = misplaced_options(family, v.get("criterion") or family.default_criterion, set(given))
+    if complaint:
+        raise HopcapError(complaint)
     models, criterion = family.build(v)
     if v["search"] == "degree":
         models = models[:1]  # the degree is what is searched

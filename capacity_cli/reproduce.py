@@ -126,7 +126,7 @@ def batch_configs(table: pd.DataFrame, seed: int = 0) -> list[tuple[str, Measure
         except click.BadParameter as err:
             raise HopcapError(f"{where}, column {err.param_hint!r}: {err.message}") from None
         try:
-            configs = configs_from_options({"seed": seed, **values})
+            configs = configs_from_options({"seed": seed, **values}, given=set(values))
         except HopcapError as err:
             raise HopcapError(f"{where}: {err}") from None
         out.extend((study, config) for config in configs)

@@ -118,6 +118,14 @@ def test_beta_rule_is_one_configuration_across_n(tmp_path):
     (["--model", "poly", "--eps", "0.1"], "--eps does not apply"),
     (["--model", "softmax", "--rule", "field"], "--rule does not apply"),
     (["--model", "exp", "--beta", "1/sqrtN"], "rule in N"),
+    # options given explicitly that do not apply are refused, even at their default value
+    (["--model", "softmax", "--rule", "energy"], "--rule does not apply"),
+    (["--model", "softmax", "--criterion", "fixed-point", "--steps", "3"], "--steps does not apply"),
+    (["--model", "softmax", "--criterion", "sign", "--eps", "0.01"], "--eps does not apply"),
+    (["--model", "softmax", "--criterion", "retrieve-eps", "--max-steps", "9"], "--max-steps does not"),
+    (["--model", "poly", "--criterion", "stable", "--noise", "0.1"], "--noise does not apply"),
+    (["--model", "hebbian", "--criterion", "retrieve", "--min-overlap", "0.9"], "--min-overlap does"),
+    (["--model", "hebbian", "--dtype", "float64"], "--dtype does not apply"),
 ])
 def test_bad_combinations_are_one_line_errors(args, message):
     r = run("measure", *args, "--n", "8", "--trials", "1", "--no-progress")

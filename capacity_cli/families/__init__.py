@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import import_module
 from typing import Any
 
@@ -63,6 +63,8 @@ class Family:
     laws: Callable[[Any, Any], list]
     default_sizes: Callable[[Any], list[int]]
     growth: Callable[[Any], str]
+    #: option name -> the criteria it applies to (options not listed apply to every criterion)
+    criterion_options: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @functools.cache
@@ -103,13 +105,18 @@ def family_legacy() -> dict[str, Callable[[dict], Any]]:
     return out
 
 
-def foreign_options_used(family: Family, values: Mapping[str, Any]) -> list[str]:
-    """Flags of other families' options set to something other than their default."""
+def misplaced_options(family: Family, criterion: str, given: set[str]) -> str | None:
+    """A one-line complaint about the first option in ``given`` (the options the user set) that
+    belongs to another family or does not apply to ``criterion``; None when all apply."""
     own = {o.name for o in family.options}
-    used = []
     for other in families():
         for option in other.options:
-            if option.name not in own and option.name in values and values[option.name] is not None \
-                    and values[option.name] != option.default:
-                used.append(option.flag_name)
-    return used
+            if option.name in given and option.name not in own:
+                return f"{option.flag_name} does not apply to the {family.name} family's models " \
+                       f"(it is an option of the {other.name} family)"
+    for name in sorted(given):
+        allowed = family.criterion_options.get(name)
+        if allowed is not None and criterion not in allowed:
+            return f"--{name.replace('_', '-')} does not apply to --criterion {criterion} (only to " \
+                   f"{', '.join(allowed)})"
+    return None

@@ -140,4 +140,6 @@ FAMILY = Family(
     name="binary", models=MODELS, criteria=CRITERIA, default_criterion="stable", kinds=("pm1",),
     options=OPTIONS, columns=COLUMNS, legacy=LEGACY, build=build, describe=describe, read=read,
     checker=checker, laws=laws, default_sizes=default_sizes, growth=growth,
+    criterion_options={"noise": ("retrieve", "overlap"), "min_overlap": ("overlap",),
+                       "max_sweeps": ("retrieve", "overlap")},
 )

@@ -140,6 +140,8 @@ FAMILY = Family(
     kinds=("pm1", "sphere"), options=OPTIONS, columns=COLUMNS, legacy=LEGACY, build=build,
     describe=describe, read=read, checker=checker, laws=laws, default_sizes=default_sizes,
     growth=growth,
+    criterion_options={"noise": ("retrieve-eps", "sign"), "eps": ("retrieve-eps", "fixed-point"),
+                       "steps": ("retrieve-eps", "sign"), "max_steps": ("fixed-point",)},
 )
 
 
