@@ -225,6 +225,8 @@ def _echo_summaries(summaries) -> None:
             what += f", d>={c.spec.min_distance}"
         if c.patterns is not None:
             what += f", {c.patterns_label}"
+        if c.kind != "pm1":
+            what += f", {c.kind}"
         interval = f"[{st.ci_low:.1f}, {st.ci_high:.1f}]" if st.trials > 1 else "-"
         capped = f"  ({s.capped} capped)" if s.capped else ""
         if s.missing:
