@@ -208,13 +208,15 @@ def measure(threads, output, progress, repair, **values):
 
 
 def _echo_summaries(summaries) -> None:
+    from .families import family_laws
+
     degree = summaries and summaries[0].config.search == "degree"
     quantity = "min degree" if degree else "mean P_max"
     click.echo(f"{'configuration':<40} {'N':>6} {'trials':>6} {quantity:>11} {'std':>8} "
                f"{'95% interval':>19}  theory")
     for s in summaries:
         c, st = s.config, s.summary
-        laws = [] if degree else c.family.laws(c.model, c.criterion)
+        laws = [] if degree else family_laws(c.family, c.model, c.criterion)
         theory = f"{float(laws[0](c.n)):.4g} = {laws[0].label}" if laws else "-"
         what = f"{c.model.name if degree else c.model.label}, {c.criterion.name}"
         if degree:

@@ -304,8 +304,8 @@ def run_trial(config: MeasureConfig, trial: int) -> TrialResult:
         return TrialResult(outcome, time.perf_counter() - start, *_achieved(config, stored))
     outcome = capacity_of_sequence(config.model, config.criterion, source, config.n, config.p_cap,
                                    seed=dynamics_seed(config.seed, trial),
-                                   make_checker=functools.partial(config.family.checker,
-                                                                  kind=config.kind))
+                                   checker_factory=functools.partial(config.family.checker,
+                                                                     kind=config.kind))
     elapsed = time.perf_counter() - start
     return TrialResult(outcome, elapsed, *_achieved(config, source(outcome.p_max)))
 

@@ -191,13 +191,20 @@ class LevelTable:
 
 
 @functools.lru_cache(maxsize=256)
+def level_values(model: BinaryDAM, n: int) -> tuple[int, ...]:
+    """F(m_j) (F'(m_j) for the field rule) at the levels of :func:`levels`, exact Python integers
+    (integer energies only); computed once per model and N."""
+    f = derivative_integer if model.field else energy_integer
+    return tuple(f(model, m) for m in levels(n))
+
+
+@functools.lru_cache(maxsize=256)
 def level_table(model: BinaryDAM, n: int) -> LevelTable:
     """F(m_j) (F'(m_j) for the field rule) at the levels of :func:`levels`: integer energies as
     correctly rounded, scaled floats; exp in ratio form, table[k] = q^-k with q = e^(2 beta) (F(m_j)
     and F'(m_j) are both proportional to q^j)."""
     if model.is_integer:
-        f = derivative_integer if model.field else energy_integer
-        return LevelTable(scaled_floats([f(model, m) for m in levels(n)]), False)
+        return LevelTable(scaled_floats(list(level_values(model, n))), False)
     with localcontext() as ctx:
         ctx.prec = 40
         r = (Decimal(-2.0 * model.beta)).exp()
@@ -213,9 +220,7 @@ def exact_signs(model: BinaryDAM, n: int, counts: np.ndarray) -> np.ndarray:
     """
     counts = np.asarray(counts, dtype=np.int64).reshape(-1, n + 3)
     if model.is_integer:
-        f = derivative_integer if model.field else energy_integer
-        values = np.array([f(model, m) for m in levels(n)], dtype=object)
-        sums = counts.astype(object) @ values
+        sums = counts.astype(object) @ np.array(level_values(model, n), dtype=object)
         return np.array([(v > 0) - (v < 0) for v in sums], dtype=np.int8)
     return np.array([exp_polynomial_sign([int(c) for c in row], model.beta) for row in counts],
                     dtype=np.int8)

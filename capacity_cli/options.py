@@ -214,19 +214,25 @@ def merge_options(*groups: Iterable[Option]) -> tuple[Option, ...]:
     return tuple(out)
 
 
+#: beta as text: a coefficient, optionally ``/sqrtN``, ``/sqrt(N)`` or ``/N`` (case-insensitive);
+#: group 1 is the coefficient, group 2 the rule (None for a plain number).
+BETA_PATTERN = re.compile(r"^\s*([^/\s]+)\s*(?:/\s*(sqrt\s*\(\s*n\s*\)|sqrt\s*n|n)\s*)?$",
+                          re.IGNORECASE)
+
+
 class BetaText(click.ParamType):
     """beta: a positive number, or a rule in N for the continuous models (``c/sqrtN``, ``c/N``); the
     model family reads it (exp takes numbers only)."""
 
     name = "beta"
-    _RULE = re.compile(r"^\s*[^/\s]+\s*/\s*(sqrt\s*\(\s*n\s*\)|sqrt\s*n|n)\s*$", re.IGNORECASE)
 
     def convert(self, value, param, ctx):
         if isinstance(value, int | float) and not isinstance(value, bool):
             text = repr(float(value))
         else:
             text = str(value).strip()
-        if self._RULE.match(text):
+        match = BETA_PATTERN.match(text)
+        if match and match.group(2):  # a rule in N: the family reads it
             return text
         number = Real(0, None, lo_open=True).convert(text, param, ctx)
         return number

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import HopcapError
-from .families import family_of
+from .families import family_laws, family_of
 from .fit import fit_trials
 from .results import CONFIG_COLUMNS, is_blank
 from .stats import summarize
@@ -70,10 +70,7 @@ def growth_of(key: dict) -> str:
 
 def laws_of(key: dict) -> list:
     """The theory laws of a configuration (may be empty)."""
-    try:
-        return family_of(key["model"]).laws(model_of(key), criterion_of(key))
-    except (ValueError, OverflowError):
-        return []
+    return family_laws(family_of(key["model"]), model_of(key), criterion_of(key))
 
 
 def capacity_rows(df: pd.DataFrame) -> pd.DataFrame:
@@ -85,13 +82,19 @@ def capacity_rows(df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
+def _with_none_blanks(df: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
+    """A copy of ``df`` whose blank cells in ``cols`` are None, so that groupby keeps them as a key."""
+    keyed = df.copy()
+    for c in cols:
+        keyed[c] = keyed[c].astype(object).where(keyed[c].notna(), None)
+    return keyed
+
+
 def configuration_groups(df: pd.DataFrame) -> list[tuple[dict, pd.DataFrame]]:
     """Split the P_max rows of a results frame into configurations (see GROUP_COLUMNS)."""
     df = capacity_rows(df)
     cols = [c for c in GROUP_COLUMNS if c in df.columns]
-    keyed = df.copy()
-    for c in cols:
-        keyed[c] = keyed[c].astype(object).where(keyed[c].notna(), None)
+    keyed = _with_none_blanks(df, cols)
     if "beta_rule" in keyed.columns and "beta" in cols:
         # a rule in N (1/sqrtN) is one configuration whose beta value changes with N
         keyed.loc[keyed["beta_rule"].notna(), "beta"] = None
@@ -161,9 +164,7 @@ def sweep_groups(df: pd.DataFrame, x: str) -> list[tuple[dict, pd.DataFrame]]:
     and the seed, N included (N is part of the label)."""
     df = capacity_rows(df)
     cols = [c for c in CONFIG_COLUMNS if c in df.columns and c not in (x, "seed")]
-    keyed = df.copy()
-    for c in cols:
-        keyed[c] = keyed[c].astype(object).where(keyed[c].notna(), None)
+    keyed = _with_none_blanks(df, cols)
     if x == "beta_rule" or x == "beta":
         cols = [c for c in cols if c not in ("beta", "beta_rule")]
         if "beta_rule" in keyed.columns:  # plain numbers and each rule in N (c/sqrtN, c/N) apart

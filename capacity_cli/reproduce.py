@@ -26,12 +26,14 @@ import numpy as np
 import pandas as pd
 
 from .errors import HopcapError
+from .families import family_of
 from .fit import fit_trials
 from .measure import MeasureConfig, configs_from_options, run_measurements
 from .options import MEASURE_OPTIONS, option_named, parse_row
 from .plotting import (
     configuration_groups,
     group_label,
+    growth_of,
     laws_of,
     model_of,
     plot_capacity,
@@ -155,8 +157,8 @@ def summarize_study(study: str, df: pd.DataFrame) -> list[LawRow]:
         label = group_label(key)
         model = model_of(key)
         wanted = []
-        if model.name == "softmax":
-            rows.extend(_softmax_rows(study, label, key, sub))
+        if family_of(key["model"]).name != "binary":  # the classical laws below are the binary ones
+            rows.extend(_growth_rows(study, label, key, sub))
             continue
         if key["criterion"] == "overlap":
             wanted.append(("alpha_inv_n", "alpha = P/N extrapolated in 1/N", 0.138, True))
@@ -182,22 +184,25 @@ def summarize_study(study: str, df: pd.DataFrame) -> list[LawRow]:
     return rows
 
 
-def _softmax_rows(study: str, label: str, key: dict, sub: pd.DataFrame) -> list[LawRow]:
-    """Softmax: the slope of ln P_max in N (exponential storage) with its 95% interval, and the
-    smallest ratio of mean P_max to Ramsauer's Theorem 3 bound over the sizes measured (>= 1: every
-    measured point lies above the bound)."""
+def _growth_rows(study: str, label: str, key: dict, sub: pd.DataFrame) -> list[LawRow]:
+    """Any family but the binary one: the growth rate on the family's axes (d ln P / dN for
+    exponential growth, k in P ~ N^k for a power law) with its 95% interval, and the smallest ratio
+    of mean P_max to the family's headline law over the sizes measured (for softmax, Ramsauer's
+    Theorem 3 lower bound: >= 1 means every measured point lies above it)."""
     rows = []
-    f, _ = fit_trials(sub, "exp2")
+    exponential = growth_of(key) == "exp"
+    f, _ = fit_trials(sub, "exp2" if exponential else "power")
     if f is not None:
-        ln2 = math.log(2)
-        rows.append(LawRow(study, label, "d ln P / dN", f.slope * ln2, f.ci_low * ln2, f.ci_high * ln2,
+        scale = math.log(2) if exponential else 1.0
+        rows.append(LawRow(study, label, "d ln P / dN" if exponential else "k in P ~ N^k",
+                           f.slope * scale, f.ci_low * scale, f.ci_high * scale,
                            float("nan"), f"{f.n_min}-{f.n_max}", f.trials))
     laws = laws_of(key)
     if laws:
         sizes = sorted(sub["n"].unique())
         ratios = [sub.loc[sub["n"] == n, "p_max"].mean() / float(laws[0](n)) for n in sizes]
         worst = int(np.argmin(ratios))
-        rows.append(LawRow(study, label, "min over N of mean P_max / Theorem 3 bound", ratios[worst],
+        rows.append(LawRow(study, label, f"min over N of mean P_max / {laws[0].label}", ratios[worst],
                            float("nan"), float("nan"), 1.0, f"{int(sizes[0])}-{int(sizes[-1])} "
                            f"(min at N={int(sizes[worst])})", len(sub)))
     return rows

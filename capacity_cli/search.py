@@ -291,18 +291,19 @@ def make_checker(model: BinaryDAM, criterion: Criterion, source: PatternSource, 
 
 
 def capacity_of_sequence(model, criterion, source: PatternSource, n: int, p_limit: int, seed: int = 0,
-                         make_checker: Callable = make_checker) -> SearchOutcome:
+                         checker_factory: Callable | None = None) -> SearchOutcome:
     """Largest storable prefix of the sequence ``source`` (source(p) -> its first p rows), with the
-    checker ``make_checker(model, criterion, source, n, limit, seed)`` (the binary family's by
-    default; any family's ``Family.checker``).
+    checker ``checker_factory(model, criterion, source, n, limit, seed)`` (the binary family's
+    :func:`make_checker` by default; any family's ``Family.checker``).
 
     ``source(p)`` may return fewer than p rows when the sequence ends (a supplied file, or a
     min-distance generator that gave up); the search then restarts with the limit set to what exists,
     and a stored end of the sequence is reported as capped.
     """
+    factory = make_checker if checker_factory is None else checker_factory
     limit = p_limit
     while True:
-        checker = make_checker(model, criterion, source, n, limit, seed)
+        checker = factory(model, criterion, source, n, limit, seed)
 
         def is_stored(p: int, checker=checker) -> bool:
             rows = len(source(p))

@@ -84,7 +84,7 @@ def laws_for(model: BinaryDAM, criterion: Criterion) -> list[Law]:
     """The laws that match this model and criterion, most relevant first (may be empty). The field
     rule and degrees above THEORY_MAX_DEGREE have none here."""
     a = 2 if model.name == "hebbian" else model.degree
-    if getattr(model, "rule", "energy") != "energy" or (a is not None and a > THEORY_MAX_DEGREE):
+    if model.rule != "energy" or (a is not None and a > THEORY_MAX_DEGREE):
         return []
     if isinstance(criterion, Overlap):
         return [ags()] if a == 2 else []

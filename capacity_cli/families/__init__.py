@@ -90,6 +90,14 @@ def all_criteria() -> tuple[str, ...]:
     return tuple(c for f in families() for c in f.criteria)
 
 
+def family_laws(family: Family, model, criterion) -> list:
+    """``family.laws(model, criterion)``, or no laws where their constants leave float64."""
+    try:
+        return family.laws(model, criterion)
+    except (ValueError, OverflowError):
+        return []
+
+
 def family_columns() -> dict[str, str]:
     """Every family's CSV configuration columns with their kinds, in registry order."""
     out: dict[str, str] = {}

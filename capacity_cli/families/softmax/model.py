@@ -24,7 +24,6 @@ works with ``search.largest_storable``.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -34,6 +33,7 @@ from ...criteria import _check_threshold, allowed_failures, cue_flips
 from ...datasets import SpherePatternStream, sphere_patterns  # noqa: F401  (re-exported)
 from ...errors import HopcapError
 from ...kernels import softmax as ker
+from ...options import BETA_PATTERN
 
 KINDS = ("pm1", "sphere")
 DTYPES = ("float64", "float32")
@@ -51,7 +51,6 @@ PatternSource = Callable[[int], np.ndarray]
 # beta and the model
 # --------------------------------------------------------------------------------------------------
 
-_BETA_RE = re.compile(r"^\s*([^/\s]+)\s*(?:/\s*(sqrt\s*\(\s*n\s*\)|sqrt\s*n|n)\s*)?$", re.IGNORECASE)
 
 
 def _fmt(value: float) -> str:
@@ -91,7 +90,7 @@ def parse_beta(text: str | float | int | BetaRule) -> BetaRule:
         return text
     if isinstance(text, (int, float)) and not isinstance(text, bool):
         return BetaRule(float(text))
-    match = _BETA_RE.match(str(text))
+    match = BETA_PATTERN.match(str(text))
     if not match:
         raise HopcapError(f"--beta must be a number, c/sqrtN or c/N, got {text!r}")
     try:
