@@ -6,14 +6,18 @@ BIN := $(VENV)/bin
 PROFILE ?= quick
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint bench reproduce reproduce-structured reproduce-modern clean help
+#: the study profiles make reproduce runs after configs/$(PROFILE).csv; each writes results/<profile>/
+STUDY_PROFILES := structured modern
+
+.PHONY: install test lint bench reproduce clean help
 
 help:
 	@echo "make test        install (.venv) and run the test suite"
 	@echo "make reproduce   run configs/$(PROFILE).csv, structured.csv and modern.csv, draw every figure"
 	@echo "                 (PROFILE=quick: about 12 min on 2 cores in all; PROFILE=full: larger N, hours)"
-	@echo "make reproduce-structured   capacity against separation and feature correlation"
-	@echo "make reproduce-modern       the softmax family and the field rule (results/modern/)"
+	@echo "make reproduce-<profile>    one study profile: $(STUDY_PROFILES)"
+	@echo "   structured: capacity against separation and feature correlation"
+	@echo "   modern:     the softmax family and the field rule (results/modern/)"
 	@echo "make bench       numba kernels against numpy baselines"
 	@echo "make lint        ruff"
 
@@ -37,14 +41,13 @@ bench: $(STAMP)
 
 reproduce: $(STAMP)
 	$(BIN)/python -m capacity_cli.reproduce --profile $(PROFILE) --results results
-	$(BIN)/python -m capacity_cli.reproduce --profile structured --results results
-	$(BIN)/python -m capacity_cli.reproduce --profile modern --results results
+	for p in $(STUDY_PROFILES); do \
+		$(BIN)/python -m capacity_cli.reproduce --profile $$p --results results || exit 1; \
+	done
 
-reproduce-modern: $(STAMP)
-	$(BIN)/python -m capacity_cli.reproduce --profile modern --results results
-
-reproduce-structured: $(STAMP)
-	$(BIN)/python -m capacity_cli.reproduce --profile structured --results results
+# make reproduce-<profile>: one study profile (structured, modern, ...)
+reproduce-%: $(STAMP)
+	$(BIN)/python -m capacity_cli.reproduce --profile $* --results results
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

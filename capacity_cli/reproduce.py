@@ -11,6 +11,17 @@ finished trials are skipped), then draws ``<study>.png/.pdf`` and writes ``summa
 
 Run it with ``make reproduce`` (``PROFILE=full`` for the long profile) or
 ``python -m capacity_cli.reproduce --profile quick``.
+
+A profile may also have a module of its own, ``capacity_cli/studies/<profile>.py``, for figures
+that are not capacity-against-N plots or that come from work other than a capacity search (a
+family's comparisons, a census). It may define any of:
+
+- ``DRAW``: study name -> ``draw(df, stem) -> list[LawRow]``, which draws ``<stem>.png/.pdf`` and
+  summarises that study's rows instead of the default drawing;
+- ``extra(out_dir, seed, threads, progress, frames) -> list[LawRow]``: run after the batch (or
+  alone, when the profile has no ``configs/<profile>.csv``), writing its own files under
+  ``out_dir``; ``frames`` maps each batch study to its loaded rows;
+- ``notes(out_dir, summary) -> str``: Markdown appended to ``summary.md`` (the plain answers).
 """
 
 from __future__ import annotations
@@ -19,6 +30,8 @@ import argparse
 import math
 import time
 from dataclasses import dataclass
+from importlib import import_module
+from importlib.util import find_spec
 from pathlib import Path
 
 import click
@@ -264,17 +277,35 @@ def summary_markdown(rows: list[LawRow]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def profile_module(profile: str):
+    """``capacity_cli.studies.<profile>`` when that module exists, else None."""
+    name = f"{__package__}.studies.{profile}"
+    if not profile.isidentifier() or find_spec(f"{__package__}.studies") is None \
+            or find_spec(name) is None:
+        return None
+    return import_module(name)
+
+
 def run_batch(profile: str = "quick", results: str | Path = "results", seed: int = 0,
               threads: int | None = None, progress: bool = True, batch: str | Path | None = None,
               ) -> list[LawRow]:
-    """Measure, draw and summarise a batch; returns the summary rows."""
-    table = read_batch(batch or CONFIG_DIR / f"{profile}.csv")
+    """Measure, draw and summarise a batch (and run the profile's own module, if it has one:
+    see the module docstring); returns the summary rows."""
+    module = None if batch else profile_module(profile)
+    path = Path(batch) if batch else CONFIG_DIR / f"{profile}.csv"
+    if module is not None and not path.exists():
+        table = None
+    else:
+        table = read_batch(path)
     out_dir = Path(results) / profile
     out_dir.mkdir(parents=True, exist_ok=True)
     studies: dict[str, list[MeasureConfig]] = {}
-    for study, config in batch_configs(table, seed=seed):
-        studies.setdefault(study, []).append(config)
+    if table is not None:
+        for study, config in batch_configs(table, seed=seed):
+            studies.setdefault(study, []).append(config)
+    custom = getattr(module, "DRAW", {})
     summary: list[LawRow] = []
+    frames: dict[str, pd.DataFrame] = {}
     for study, configs in studies.items():
         csv = out_dir / f"{study}.csv"
         start = time.perf_counter()
@@ -283,8 +314,10 @@ def run_batch(profile: str = "quick", results: str | Path = "results", seed: int
         loaded = load_results(csv)  # valid rows, each trial once
         if loaded.warning():
             print(loaded.warning(), flush=True)
-        df = loaded.rows
-        if study in STRUCTURE_STUDIES:
+        df = frames[study] = loaded.rows
+        if study in custom:
+            summary.extend(custom[study](df, out_dir / study))
+        elif study in STRUCTURE_STUDIES:
             plot_structure(df, out_dir / study, title=STUDY_TITLES.get(study))
             summary.extend(summarize_structure(study, df))
         elif study in SWEEP_STUDIES:
@@ -294,10 +327,15 @@ def run_batch(profile: str = "quick", results: str | Path = "results", seed: int
         else:
             plot_capacity(df, out_dir / study, title=STUDY_TITLES.get(study))
             summary.extend(summarize_study(study, df))
+    if hasattr(module, "extra"):
+        summary.extend(module.extra(out_dir, seed, threads, progress, frames))
     frame = pd.DataFrame([r.__dict__ for r in summary])
     frame.to_csv(out_dir / "summary.csv", index=False, float_format="%.5g")
-    (out_dir / "summary.md").write_text(summary_markdown(summary))
-    print(summary_markdown(summary))
+    text = summary_markdown(summary)
+    if hasattr(module, "notes"):
+        text += "\n" + module.notes(out_dir, summary)
+    (out_dir / "summary.md").write_text(text)
+    print(text)
     return summary
 
 

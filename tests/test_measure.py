@@ -174,3 +174,54 @@ def test_shipped_batches_make_the_same_configurations_as_before():
         now = [[study, repr(c).replace(", rule='energy'", "").replace(", kind='pm1'", "")]
                for study, c in batch_configs(read_batch(CONFIG_DIR / f"{profile}.csv"))]
         assert now == before[profile], profile
+
+
+def test_profile_module_draws_its_studies_runs_extra_work_and_writes_notes(tmp_path, monkeypatch):
+    """A profile with a module of its own (capacity_cli/studies/<profile>.py): its DRAW replaces
+    the default drawing of a study, extra() runs after the batch with the loaded frames, and
+    notes() is appended to summary.md."""
+    from types import SimpleNamespace
+
+    from capacity_cli import reproduce
+
+    seen = {}
+
+    def draw(df, stem):
+        seen["draw"] = (len(df), stem.name)
+        return [reproduce.LawRow("poly", "custom", "rows", len(df), np.nan, np.nan, np.nan, "-", 0)]
+
+    def extra(out_dir, seed, threads, progress, frames):
+        seen["extra"] = sorted(frames)
+        (out_dir / "extra.txt").write_text("done")
+        return []
+
+    module = SimpleNamespace(DRAW={"poly": draw}, extra=extra,
+                             notes=lambda out_dir, summary: "Plain answer.\n")
+    monkeypatch.setattr(reproduce, "profile_module", lambda profile: module)
+    monkeypatch.setattr(reproduce, "CONFIG_DIR", tmp_path)
+    (tmp_path / "toy.csv").write_text(TINY_BATCH.splitlines()[0] + "\n" + TINY_BATCH.splitlines()[2] + "\n")
+    results = tmp_path / "results"
+    summary = run_batch("toy", results, progress=False)
+    assert seen == {"draw": (9, "poly"), "extra": ["poly"]}
+    assert (results / "toy" / "extra.txt").read_text() == "done"
+    assert summary[0].configuration == "custom" and summary[0].measured == 9
+    assert (results / "toy" / "summary.md").read_text().endswith("Plain answer.\n")
+    assert not (results / "toy" / "poly.png").exists()  # drawn by the module, not the default
+
+
+def test_profile_module_alone_runs_without_a_batch_table(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    from capacity_cli import reproduce
+
+    module = SimpleNamespace(extra=lambda out_dir, seed, threads, progress, frames: [])
+    monkeypatch.setattr(reproduce, "profile_module", lambda profile: module)
+    monkeypatch.setattr(reproduce, "CONFIG_DIR", tmp_path)
+    assert run_batch("alone", tmp_path / "results", progress=False) == []
+    assert (tmp_path / "results" / "alone" / "summary.md").exists()
+
+
+def test_profile_module_lookup():
+    from capacity_cli.reproduce import profile_module
+
+    assert profile_module("quick") is None and profile_module("no-such profile") is None
