@@ -13,6 +13,7 @@ options, CSV schema, resume keys, summaries, plots and batch tables pick it up f
 |---------|--------------------------------|---------------------|--------------------------|
 | binary  | hebbian, poly, rectpoly, exp   | families/binary.py  | docs/theory.md 1-4       |
 | softmax | softmax                        | families/softmax/   | docs/theory.md 5 (modern.md A) |
+| rf      | rf                             | families/rf/        | docs/theory.md 9 (modern.md C) |
 
 Family declarations import nothing heavy (numpy, numba) at import time, so ``hopcap --help`` stays
 fast; their functions import the implementation when called.
@@ -29,7 +30,7 @@ from typing import Any
 from ..errors import HopcapError
 
 #: The registry: module names under capacity_cli.families, each defining ``FAMILY``.
-FAMILY_MODULES = ("binary", "softmax")
+FAMILY_MODULES = ("binary", "softmax", "rf")
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,8 @@ class Family:
     growth: Callable[[Any], str]
     #: option name -> the criteria it applies to (options not listed apply to every criterion)
     criterion_options: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    #: names of other families' options this family reads too (same meaning and CSV column)
+    borrowed: tuple[str, ...] = ()
 
 
 @functools.cache
@@ -116,7 +119,7 @@ def family_legacy() -> dict[str, Callable[[dict], Any]]:
 def misplaced_options(family: Family, criterion: str, given: set[str]) -> str | None:
     """A one-line complaint about the first option in ``given`` (the options the user set) that
     belongs to another family or does not apply to ``criterion``; None when all apply."""
-    own = {o.name for o in family.options}
+    own = {o.name for o in family.options} | set(family.borrowed)
     for other in families():
         for option in other.options:
             if option.name in given and option.name not in own:
