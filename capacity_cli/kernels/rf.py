@@ -161,7 +161,8 @@ def flip_gains(y, kind, w, tab1, tab2, t1, t2, scale, up, down, gains, bounds):
 def stable_rows(first, step, x, p, kind, w, tab1, tab2, t1, t2, scale, up, down, allowed_failures,
                 failures, stable, margin):
     """Check patterns first, first + step, ... < p: stable[nu] = 1 when no unit of x[nu] flips, and
-    margin[nu] = the largest gain - bound over its units (> 0 exactly when it is unstable). Adds this group's failures to failures[first]; stops once all groups' failures exceed
+    margin[nu] = the largest gain - bound over its units (> 0 exactly when it is unstable).
+    Adds this group's failures to failures[first]; stops once all groups' failures exceed
     ``allowed_failures``."""
     n, y = w.shape
     theta = np.empty(y)
