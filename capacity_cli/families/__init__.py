@@ -90,7 +90,8 @@ def all_models() -> tuple[str, ...]:
 
 
 def all_criteria() -> tuple[str, ...]:
-    return tuple(c for f in families() for c in f.criteria)
+    """Every family's criterion names, each once (rf answers to the binary family's criteria)."""
+    return tuple(dict.fromkeys(c for f in families() for c in f.criteria))
 
 
 def family_laws(family: Family, model, criterion) -> list:
