@@ -49,8 +49,9 @@ BETA_MIN, BETA_MAX = 1e-3, 1e3
 TIE_RTOL = ker.TIE_RTOL
 #: Stream number mixed into a trial's seed to draw its frequencies (the cues use the seed itself).
 FEATURE_STREAM = 0xF3A7
-#: Bytes per (unit, feature) of a realisation: W and its two tables, float64.
-FEATURE_BYTES = 3 * 8
+#: Bytes per (unit, feature) while a realisation is built: omega, W, its two tables and one
+#: temporary, float64.
+FEATURE_BYTES = 5 * 8
 
 PatternSource = Callable[[int], np.ndarray]
 
