@@ -321,3 +321,30 @@ def test_reach_is_the_smallest_y_from_which_rf_is_not_below_exact():
     assert paired_difference(rf[rf["features"] == 64], exact).mean == pytest.approx(-5.5)
     assert reach(rf, exact) == 4096  # 1024 is below again, so 256 does not count
     assert reach(rf[rf["features"] <= 1024], exact) is None
+
+
+def test_energy_and_declared_limits():
+    """model.energy is -(1/beta) log(phi(u).T) of the naive twin, a flip the kernel makes lowers it,
+    and the declaration's FEATURES_MAX (kept free of numpy) is the library's."""
+    from capacity_cli.families import rf as declaration
+
+    assert declaration.FEATURES_MAX == lib.FEATURES_MAX
+    rng = np.random.default_rng(81)
+    flips = 0
+    for kind, beta in (("trig", 10.0), ("positive", 1.0)):
+        n = 9
+        model = lib.RandomFeatureDAM(beta, 64, kind)
+        x = pm1(rng, 4, n)
+        fmap = lib.feature_map(model, n, 2)
+        omega = lib.frequencies(model, n, 2)
+        T = lib.features(fmap, x).sum(axis=0)
+        np.testing.assert_allclose(T, naive_rf.memory(omega, beta, kind, x), rtol=1e-12, atol=1e-15)
+        y = pm1(rng, 1, n)[0]
+        assert lib.energy(fmap, T, y) == pytest.approx(naive_rf.energy(omega, beta, kind, T, y), rel=1e-9)
+        g, b = kernel_gains(model, n, x, y, seed=2)
+        for i in np.flatnonzero(g > b):
+            flipped = y.copy()
+            flipped[i] = -flipped[i]
+            assert lib.energy(fmap, T, flipped) < lib.energy(fmap, T, y)
+            flips += 1
+    assert flips > 0
