@@ -264,6 +264,11 @@ def test_measure_rows_do_not_depend_on_threads_and_record_the_features(tmp_path)
     one = run_measurements(configs, threads=1, progress=False)
     two = run_measurements(configs, output=str(tmp_path / "r.csv"), threads=2, progress=False)
     assert [r["p_max"] for r in one] == [r["p_max"] for r in two]
+    retrieve = configs_from_options({**values, "criterion": "retrieve", "noise": 0.2, "max_sweeps": 5,
+                                     "features": [256], "p_max": 40})
+    rows = [run_measurements(retrieve, threads=t, progress=False) for t in (1, 2)]
+    assert [(r["p_max"], r["sweeps"], r["converged"]) for r in rows[0]] == \
+        [(r["p_max"], r["sweeps"], r["converged"]) for r in rows[1]]
     assert {r["features_seed"] for r in two} == {None}
     assert {(r["features"], r["feature_kind"], r["beta"]) for r in two} == {(64, "trig", 10.0),
                                                                           (512, "trig", 10.0)}
@@ -348,3 +353,30 @@ def test_energy_and_declared_limits():
             assert lib.energy(fmap, T, flipped) < lib.energy(fmap, T, y)
             flips += 1
     assert flips > 0
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_parallel_kernels_equal_serial(kind):
+    """The prange kernels (strided pattern groups) write exactly what one serial pass writes."""
+    rng = np.random.default_rng(91)
+    n, p = 11, 23
+    model = lib.RandomFeatureDAM(10.0 if kind == "trig" else 1.0, 128, kind)
+    x = pm1(rng, p, n)
+    checker = lib.StabilityChecker(model, Stable(), lambda q: x[:q], n, p, 3)
+    t1, t2 = checker.memory(p)
+    args = (x, p, *checker.kernel_args(t1, t2, checker.fmap.scale(t1, t2)), p)
+    serial = (np.zeros(p, dtype=np.int8), np.empty(p))
+    failures = np.zeros(1, dtype=np.int64)
+    ker.stable_rows(0, 1, *args, failures, *serial)
+    parallel = (np.zeros(p, dtype=np.int8), np.empty(p))
+    assert ker.stable_prefix(*args, 5, *parallel) == failures[0]
+    assert np.array_equal(serial[0], parallel[0]) and np.array_equal(serial[1], parallel[1])
+    seed = np.uint64(77)
+    dyn = (x, p, *checker.kernel_args(t1, t2, checker.fmap.scale(t1, t2)), 2, n, 6, seed, p)
+    outs = [(np.zeros(p, dtype=np.int64), np.zeros(p, dtype=np.int64), np.zeros(p, dtype=np.bool_))
+            for _ in range(2)]
+    failures[:] = 0
+    ker.relax_rows(0, 1, *dyn, failures, *outs[0])
+    assert ker.relax_prefix(*dyn, 7, *outs[1]) == failures[0]
+    for a, b in zip(outs[0], outs[1], strict=True):
+        assert np.array_equal(a, b)
