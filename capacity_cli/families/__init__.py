@@ -13,6 +13,7 @@ options, CSV schema, resume keys, summaries, plots and batch tables pick it up f
 |---------|--------------------------------|---------------------|--------------------------|
 | binary  | hebbian, poly, rectpoly, exp   | families/binary.py  | docs/theory.md 1-4       |
 | softmax | softmax                        | families/softmax/   | docs/theory.md 5 (modern.md A) |
+| pairwise | pairwise (--rule: learning rule)  | families/pairwise/ | docs/theory.md 11 (modern.md E) |
 
 Family declarations import nothing heavy (numpy, numba) at import time, so ``hopcap --help`` stays
 fast; their functions import the implementation when called.
@@ -29,7 +30,7 @@ from typing import Any
 from ..errors import HopcapError
 
 #: The registry: module names under capacity_cli.families, each defining ``FAMILY``.
-FAMILY_MODULES = ("binary", "softmax")
+FAMILY_MODULES = ("binary", "softmax", "pairwise")
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,7 @@ class Family:
     checker(model, criterion, source, n, p_limit, seed, kind) -> is_stored(P), for prefixes of
         ``source`` holding patterns of ``kind``; it may offer ``diagnostics(p) -> (converged, sweeps)``
         for the last stored prefix.
+        It may also offer ``outcome(p_max) -> dict`` of ``outcome_columns`` for the search's end.
     laws(model, criterion) -> [theory.Law]: the theory curves to draw, headline first.
     growth(model) -> "power" (log-log axes, P ~ N^k) or "exp" (log2 P linear in N).
     """
@@ -65,6 +67,13 @@ class Family:
     growth: Callable[[Any], str]
     #: option name -> the criteria it applies to (options not listed apply to every criterion)
     criterion_options: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    #: result columns the family's outcomes fill (name -> kind): a checker's ``outcome(p_max)`` dict,
+    #: or the ``extra`` of a recency outcome
+    outcome_columns: Mapping[str, str] = field(default_factory=dict)
+    #: recency(model, criterion, source, n, length, seed) -> an outcome with ``extra`` (for
+    #: ``--search recency``: learn a stream of ``length`` patterns, count the newest retrievable);
+    #: None: the family has no such search
+    recency: Callable[..., Any] | None = None
 
 
 @functools.cache
@@ -103,6 +112,14 @@ def family_columns() -> dict[str, str]:
     out: dict[str, str] = {}
     for family in families():
         out.update(family.columns)
+    return out
+
+
+def family_outcome_columns() -> dict[str, str]:
+    """Every family's outcome (result) columns with their kinds, in registry order."""
+    out: dict[str, str] = {}
+    for family in families():
+        out.update(family.outcome_columns)
     return out
 
 
