@@ -96,7 +96,8 @@ def all_models() -> tuple[str, ...]:
 
 
 def all_criteria() -> tuple[str, ...]:
-    return tuple(c for f in families() for c in f.criteria)
+    """Every criterion name, once (families may share the binary family's criteria)."""
+    return tuple(dict.fromkeys(c for f in families() for c in f.criteria))
 
 
 def family_laws(family: Family, model, criterion) -> list:

@@ -12,6 +12,10 @@ y_i h_i >= 0 (an exact tie keeps the state).
 * :func:`unlearn`: K steps of Hopfield-Feinstein-Palmer (1983) unlearning.
 
 Coupling matrices are float64 (integer rules hold integers, exact in float64 while |h| < 2^53).
+**Ties.** |y_i h_i| <= tau_i = TIE_RTOL sum_j |W_ij| counts as a tie (the state is kept): for
+integer couplings tau_i < 1, so only exact ties are ties; for float couplings (storkey, pinv,
+unlearning, palimpsest) it absorbs the rounding of h (about 1e-16 of that sum, incremental or
+recomputed), so ties that are exact in real arithmetic are decided as ties however h was summed.
 The fields of the dynamics take ``wt`` = W transposed (column i of W as a contiguous row); for a
 symmetric W pass W itself.
 """
@@ -25,6 +29,21 @@ from .._compile import PARALLEL, SERIAL
 from .dynamics import flip_distinct, shuffle_inplace, splitmix64_next, stream_state
 
 _S63 = np.uint64(63)
+#: Relative width of the tie zone (see the module docstring).
+TIE_RTOL = 1e-9
+
+
+@njit(**SERIAL)
+def tie_widths(w):
+    """tau_i = TIE_RTOL sum_j |W_ij|: |y_i h_i| <= tau_i is a tie."""
+    n = w.shape[0]
+    tau = np.empty(n, dtype=np.float64)
+    for i in range(n):
+        acc = 0.0
+        for j in range(n):
+            acc += abs(w[i, j])
+        tau[i] = TIE_RTOL * acc
+    return tau
 
 
 @njit(**SERIAL)
@@ -45,18 +64,20 @@ def fields(w, y):
 def relax(y, w, wt, state, max_sweeps):
     """Asynchronous sweeps in random order (a Fisher-Yates shuffle of the units per sweep, drawn
     from ``state``) from y (int64, modified in place) until a sweep flips nothing or ``max_sweeps``
-    sweeps ran. Unit i flips when y_i h_i < 0 strictly; h is updated in O(N) per flip.
+    sweeps ran. Unit i flips when y_i h_i < -tau_i (below the tie zone); h is updated in O(N) per
+    flip.
 
     Returns (sweeps run, converged)."""
     n = y.shape[0]
     h = fields(w, y)
+    tau = tie_widths(w)
     order = np.arange(n)
     for sweep in range(max_sweeps):
         shuffle_inplace(order, state)
         flips = 0
         for j in range(n):
             i = order[j]
-            if y[i] * h[i] < 0.0:
+            if y[i] * h[i] < -tau[i]:
                 y[i] = -y[i]
                 step = 2.0 * y[i]
                 col = wt[i]

@@ -58,7 +58,13 @@ def build(v: Mapping[str, Any]) -> tuple[list, Any]:
     criterion = make_criterion(v.get("criterion") or "stable", threshold=v["threshold"],
                                noise=v["noise"], min_overlap=v["min_overlap"],
                                max_sweeps=v["max_sweeps"])
+    from ...errors import HopcapError
+
     rule = v.get("rule") or "hebbian"
+    if v.get("unlearn_eps") is not None and not any(v.get("unlearn") or [0]):
+        raise HopcapError("--unlearn-eps applies only with --unlearn K > 0")
+    if v.get("beta") not in (None, [1.0]):
+        raise HopcapError("--beta does not apply to --model pairwise (its couplings are learned)")
     return [lib.PairwiseModel(rule, margin=v.get("margin"), max_epochs=v.get("max_epochs"),
                               unlearn=k, unlearn_eps=v.get("unlearn_eps") if k else None,
                               forget_eps=v.get("forget_eps"))

@@ -96,6 +96,8 @@ class PairwiseModel:
         if isinstance(self.unlearn, bool) or int(self.unlearn) != self.unlearn or self.unlearn < 0:
             raise HopcapError(f"--unlearn must be a whole number >= 0, got {self.unlearn}")
         if self.unlearn > 0:
+            if perceptron:
+                raise HopcapError("--unlearn needs symmetric couplings (not --rule perceptron)")
             eps = DEFAULT_UNLEARN_EPS if self.unlearn_eps is None else self.unlearn_eps
             if not (math.isfinite(eps) and eps > 0):
                 raise HopcapError(f"--unlearn-eps must be a finite number > 0, got {eps}")
@@ -246,8 +248,10 @@ def unit_stabilities(w: np.ndarray, x: np.ndarray) -> np.ndarray:
 
 
 def stable_patterns(w: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """True for each pattern that is a fixed point (every y_i h_i >= 0)."""
-    return (unit_stabilities(w, x) >= 0).all(axis=1)
+    """True for each pattern that is a fixed point: every y_i h_i >= -tau_i (a tie keeps the
+    state; tau_i = TIE_RTOL sum_j |W_ij|, below 1 for integer couplings: kernels.pairwise)."""
+    tau = ker.TIE_RTOL * np.abs(w).sum(axis=1)
+    return (unit_stabilities(w, x) >= -tau).all(axis=1)
 
 
 def relax_patterns(w: np.ndarray, x: np.ndarray, criterion: Criterion, seed: int, p: int | None = None,
@@ -298,7 +302,7 @@ class PairwiseChecker:
         self.state = initial_state(model, n)
         self.sweeps = np.zeros(0, dtype=np.int64)
         self.converged = np.zeros(0, dtype=np.bool_)
-        self.unconverged_at: int | None = None  # first prefix whose perceptron learning hit the cap
+        self.unconverged: set[int] = set()  # prefixes whose perceptron learning hit the epoch cap
 
     def __call__(self, p: int) -> bool:
         if p > self.p_limit:
@@ -311,8 +315,7 @@ class PairwiseChecker:
         if self.model.rule == "perceptron":
             w, epochs = perceptron_couplings(x, self.model.margin, self.model.max_epochs)
             if (epochs < 0).any():
-                if self.unconverged_at is None or p < self.unconverged_at:
-                    self.unconverged_at = p
+                self.unconverged.add(p)
                 return False
         else:
             w = couplings_of_state(self.model, state, x)
@@ -338,10 +341,15 @@ class PairwiseChecker:
         return bool(self.converged.all()), int(self.sweeps.max())
 
     def outcome(self, p_max: int) -> dict:
-        """The family's outcome columns for a search that ended at p_max."""
-        if self.model.rule != "perceptron":
+        """The family's outcome columns for a search that ended at p_max: for the perceptron,
+        ``learn_converged`` is whether learning converged on the prefix of p_max + 1 patterns (the
+        one found not stored). False: P_max is where learning stopped converging within
+        max_epochs, a lower bound set by the cap, not a failure of converged couplings. (Under
+        ``stable`` a converged perceptron always stores its prefix, so there it is always False.)
+        Blank when p_max + 1 was never learned (a capped search)."""
+        if self.model.rule != "perceptron" or p_max >= self.p_limit:
             return {}
-        return {"learn_converged": self.unconverged_at is None or self.unconverged_at > p_max + 1}
+        return {"learn_converged": p_max + 1 not in self.unconverged}
 
 
 # --------------------------------------------------------------------------------------------------
