@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..criteria import Overlap, Stable
+from ..criteria import Overlap
 from ..datasets import PatternSpec, pattern_source, trial_entropy
 from ..families.pairwise import gardner_alpha
 from ..measure import configs_from_options, dynamics_seed, run_measurements
