@@ -361,6 +361,7 @@ def test_measure_writes_resumes_and_reports(tmp_path):
         rows = load_results(out).records
         again = run(*args)
         assert again.exit_code == 0 and len(load_results(out).records) == len(rows)
+        assert ("mean recent" in again.output) == (search == "recency")
     records = load_results(out).records
     recency = [r for r in records if r["search"] == "recency"]
     assert len(recency) == 3 and all(r["p_max"] is None and r["recent_retrievable"] >= 0 for r in recency)

@@ -233,11 +233,16 @@ def extra(out_dir: Path, seed: int, threads, progress: bool, frames: dict) -> li
     plt.close(fig)
     for name in curves.columns[1:]:
         curve = curves[name].dropna().to_numpy()
-        half = np.flatnonzero(curve < 0.5)
-        age = int(half[0]) if half.size else len(curve)
-        rows.append(LawRow("forgetting", name, "first age / N retrieved in under half the streams",
-                           age / CURVE_N, float("nan"), float("nan"), float("nan"), str(CURVE_N),
-                           CURVE_STREAMS))
+        if name.startswith("palimpsest"):
+            half = np.flatnonzero(curve < 0.5)
+            age = int(half[0]) if half.size else len(curve)
+            rows.append(LawRow("forgetting", name, "first age / N retrieved in under half the streams",
+                               age / CURVE_N, float("nan"), float("nan"), float("nan"), str(CURVE_N),
+                               CURVE_STREAMS))
+        else:
+            rows.append(LawRow("forgetting", name, "fraction of the stream's patterns retrieved",
+                               float(curve.mean()), float("nan"), float("nan"), float("nan"),
+                               str(CURVE_N), CURVE_STREAMS))
     return rows
 
 
@@ -263,6 +268,10 @@ def notes(out_dir: Path, summary: list[LawRow]) -> str:
     for r in _find(summary, "recency", ""):
         lines.append(f"- {r.configuration}: recent_retrievable / N = {fmt(r)}.")
     for r in _find(summary, "forgetting", ""):
-        lines.append(f"- Forgetting, {r.configuration}: retrieval drops below half of the streams at "
-                     f"age {r.measured:.3f} N.")
+        if r.quantity.startswith("first age"):
+            lines.append(f"- Forgetting, {r.configuration} (N = {r.n_range}): retrieval drops below half "
+                         f"of the streams at age {r.measured:.3f} N.")
+        else:
+            lines.append(f"- Forgetting, {r.configuration} (N = {r.n_range}): {r.measured:.2f} of the "
+                         "stream's patterns are retrieved.")
     return "\n".join(lines) + "\n"
