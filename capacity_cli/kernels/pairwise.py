@@ -69,8 +69,17 @@ def relax(y, w, wt, state, max_sweeps):
 
     Returns (sweeps run, converged)."""
     n = y.shape[0]
-    h = fields(w, y)
-    tau = tie_widths(w)
+    h = np.empty(n, dtype=np.float64)
+    tau = np.empty(n, dtype=np.float64)
+    for i in range(n):  # h = W y and the tie widths in one pass over W
+        acc = 0.0
+        size = 0.0
+        row = w[i]
+        for j in range(n):
+            acc += row[j] * y[j]
+            size += abs(row[j])
+        h[i] = acc
+        tau[i] = TIE_RTOL * size
     order = np.arange(n)
     for sweep in range(max_sweeps):
         shuffle_inplace(order, state)
