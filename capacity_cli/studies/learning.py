@@ -79,10 +79,15 @@ def draw_rules(df: pd.DataFrame, stem: Path) -> list[LawRow]:
             capped = int(sub.loc[sub["n"] == n_top, "capped"].fillna(False).astype(bool).sum())
             s = stats[-1]
             where = f"{int(n_top)}" + (f" ({capped} capped)" if capped else "")
-            rows.append(LawRow("rules", f"pairwise {rule}, {criterion}"
-                               + (", m>=0.9" if criterion == "overlap" else ""),
-                               "P_max / N at the largest N", s.mean, s.ci_low, s.ci_high,
+            label = f"pairwise {rule}, {criterion}" + (", m>=0.9" if criterion == "overlap" else "")
+            rows.append(LawRow("rules", label, "P_max / N at the largest N", s.mean, s.ci_low, s.ci_high,
                                float(_theory_over_n(rule, criterion, [n_top])[0][0]), where, s.trials))
+            if rule == "perceptron" and "learn_converged" in sub.columns:
+                cap = sub["learn_converged"].dropna().astype(bool)
+                rows.append(LawRow("rules", label, "fraction of trials whose refused prefix P_max + 1 "
+                                   "hit the epoch cap (learn_converged false)", float((~cap).mean()),
+                                   float("nan"), float("nan"), float("nan"),
+                                   f"{int(sizes[0])}-{int(n_top)}", len(cap)))
         ax.set_xscale("log", base=2)
         ax.set_yscale("log")
         ax.set_xlabel("N")
@@ -182,6 +187,32 @@ def forgetting_curves(seed: int) -> pd.DataFrame:
     return frame
 
 
+#: The prefix search assumes "stored" is monotone in P; near K eps = 1 unlearning breaks that (small
+#: prefixes, whose random starts nearly all land on the stored patterns, are erased first). This
+#: table checks prefixes directly at N = 100.
+PREFIX_K = (90, 100, 110, 150)
+PREFIX_P = (1, 2, 3, 5, 10, 20, 40, 60, 80)
+PREFIX_TRIALS = 3
+
+
+def unlearning_prefixes(seed: int) -> pd.DataFrame:
+    """Fraction of PREFIX_TRIALS trials whose prefix of P patterns is stored (overlap >= 0.9) after
+    K unlearning steps per pattern, N = 100, for K in PREFIX_K and P in PREFIX_P."""
+    from ..families.pairwise.model import PairwiseChecker, PairwiseModel
+
+    rows = []
+    for k in PREFIX_K:
+        stored = np.zeros(len(PREFIX_P))
+        for trial in range(PREFIX_TRIALS):
+            source = pattern_source(PatternSpec(100), trial_entropy(seed, trial))
+            for j, p in enumerate(PREFIX_P):
+                checker = PairwiseChecker(PairwiseModel("hebbian", unlearn=k), CURVE_CRITERION, source,
+                                          100, max(PREFIX_P), dynamics_seed(seed, trial))
+                stored[j] += checker(p)
+        rows.append({"K": k, **{f"P={p}": v / PREFIX_TRIALS for p, v in zip(PREFIX_P, stored, strict=True)}})
+    return pd.DataFrame(rows)
+
+
 def extra(out_dir: Path, seed: int, threads, progress: bool, frames: dict) -> list[LawRow]:
     import matplotlib
 
@@ -189,6 +220,15 @@ def extra(out_dir: Path, seed: int, threads, progress: bool, frames: dict) -> li
     import matplotlib.pyplot as plt
 
     rows: list[LawRow] = []
+    prefixes = unlearning_prefixes(seed)
+    prefixes.to_csv(out_dir / "unlearning_prefixes.csv", index=False, float_format="%.3g")
+    for record in prefixes.to_dict("records"):
+        stored = [p for p in PREFIX_P if record[f"P={p}"] > 0.5]
+        rows.append(LawRow("unlearning-prefixes", f"pairwise hebbian, unlearning K={int(record['K'])}, "
+                           "overlap, m>=0.9", "prefixes P stored in most trials: "
+                           + (" ".join(map(str, stored)) if stored else "none")
+                           + f" (of {' '.join(map(str, PREFIX_P))})", float(len(stored)), float("nan"),
+                           float("nan"), float("nan"), "100", PREFIX_TRIALS))
     # --search recency through the ordinary machinery (CSV, resume)
     configs = []
     for crit in ({"criterion": "stable"}, {"criterion": "overlap", "min_overlap": 0.9}):
@@ -252,21 +292,42 @@ def _find(summary: list[LawRow], study: str, text: str) -> list[LawRow]:
 
 def notes(out_dir: Path, summary: list[LawRow]) -> str:
     """Plain answers, computed from the summary rows."""
-    lines = ["## Plain answers", ""]
+    lines = ["## Plain answers", "",
+             "Literature values: N / (4 ln N) for Hebbian `stable` (all patterns; McEliece et al., "
+             "asymptotic: at these N the measured values sit above it, as for the binary family), 0.138 "
+             "for `overlap` (AGS; finite-size simulations give 0.14-0.145 with a looser m), "
+             "1 / sqrt(2 ln N) for Storkey (stated for fixed points), 1 for pinv (every pattern a fixed "
+             "point below P = N), 2 for the perceptron (Gardner, kappa = 0, unbounded learning time), "
+             "about 0.05 for the palimpsest (as recalled from Mezard, Nadal & Toulouse 1986).", ""]
 
     def fmt(r: LawRow) -> str:
         ci = "" if math.isnan(r.ci_low) else f" [{r.ci_low:.3f}, {r.ci_high:.3f}]"
         return f"{r.measured:.3f}{ci} at N = {r.n_range} ({r.trials} trials; literature {r.theory:.3f})"
 
+    def verdict(r: LawRow) -> str:
+        if math.isnan(r.ci_low) or math.isnan(r.theory):
+            return ""
+        if r.ci_low <= r.theory <= r.ci_high:
+            return " Its interval contains the literature's value."
+        return f" {'Above' if r.ci_low > r.theory else 'Below'} the literature's value " \
+               f"(ratio {r.measured / r.theory:.2f})."
+
     for rule in RULES:
         for r in _find(summary, "rules", f"pairwise {rule},"):
-            lines.append(f"- {r.configuration}: P_max / N = {fmt(r)}.")
+            if r.quantity.startswith("fraction"):
+                lines.append(f"- {r.configuration}: in {r.measured:.0%} of {r.trials} trials the search "
+                             "ended where perceptron learning hit the epoch cap (100), so P_max there is "
+                             "a lower bound set by the cap, not Gardner's capacity.")
+            else:
+                lines.append(f"- {r.configuration}: P_max / N = {fmt(r)}.{verdict(r)}")
     for r in _find(summary, "unlearning", ""):
         if r.quantity.startswith("optimum"):
             lines.append(f"- Unlearning (N = {r.n_range}): best K = {int(r.measured)} steps per stored "
                          f"pattern; K = {int(r.ci_low)}..{int(r.ci_high)} are within its interval.")
+    for r in _find(summary, "unlearning-prefixes", ""):
+        lines.append(f"- {r.configuration} (N = 100, direct checks): {r.quantity}.")
     for r in _find(summary, "recency", ""):
-        lines.append(f"- {r.configuration}: recent_retrievable / N = {fmt(r)}.")
+        lines.append(f"- {r.configuration}: recent_retrievable / N = {fmt(r)}.{verdict(r)}")
     for r in _find(summary, "forgetting", ""):
         if r.quantity.startswith("first age"):
             lines.append(f"- Forgetting, {r.configuration} (N = {r.n_range}): retrieval drops below half "
