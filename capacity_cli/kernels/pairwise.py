@@ -152,11 +152,11 @@ def storkey_add(w, xi):
     n = xi.shape[0]
     h = fields(w, xi)
     inv = 1.0 / n
-    for i in range(n):
-        for j in range(i + 1, n):
-            d = (xi[i] * xi[j] - xi[i] * h[j] - h[i] * xi[j] + 2.0 * w[i, j]) * inv
-            w[i, j] += d
-            w[j, i] += d
+    for i in range(n):  # row by row (contiguous); the expression is symmetric in i, j exactly
+        row = w[i]
+        for j in range(n):
+            if j != i:
+                row[j] += (xi[i] * xi[j] - (xi[i] * h[j] + h[i] * xi[j]) + 2.0 * row[j]) * inv
 
 
 @njit(**PARALLEL)
