@@ -7,7 +7,7 @@ PROFILE ?= quick
 STAMP := $(VENV)/.installed
 
 #: the study profiles make reproduce runs after configs/$(PROFILE).csv; each writes results/<profile>/
-STUDY_PROFILES := structured modern rf
+STUDY_PROFILES := structured modern rf learning
 
 .PHONY: install test lint bench reproduce clean help
 
@@ -19,6 +19,7 @@ help:
 	@echo "   structured: capacity against separation and feature correlation"
 	@echo "   modern:     the softmax family and the field rule (results/modern/)"
 	@echo "   rf:         the random-feature DAM against its exact model (results/rf/)"
+	@echo "   learning:   pairwise networks with learned couplings (results/learning/)"
 	@echo "make bench       numba kernels against numpy baselines"
 	@echo "make lint        ruff"
 
@@ -40,6 +41,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/softmax_bench.py
 	$(BIN)/python benchmarks/rf_bench.py
+	$(BIN)/python benchmarks/pairwise_bench.py
 
 reproduce: $(STAMP)
 	$(BIN)/python -m capacity_cli.reproduce --profile $(PROFILE) --results results

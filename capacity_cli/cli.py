@@ -211,7 +211,8 @@ def _echo_summaries(summaries) -> None:
     from .families import family_laws
 
     degree = summaries and summaries[0].config.search == "degree"
-    quantity = "min degree" if degree else "mean P_max"
+    recency = summaries and summaries[0].config.search == "recency"
+    quantity = "min degree" if degree else "mean recent" if recency else "mean P_max"
     click.echo(f"{'configuration':<40} {'N':>6} {'trials':>6} {quantity:>11} {'std':>8} "
                f"{'95% interval':>19}  theory")
     for s in summaries:
@@ -221,6 +222,8 @@ def _echo_summaries(summaries) -> None:
         what = f"{c.model.name if degree else c.model.label}, {c.criterion.name}"
         if degree:
             what += f", P={c.set_size or len(c.patterns)}"
+        if recency:
+            what += f", stream {c.stream_length}"
         if c.spec is not None and c.spec.correlation:
             what += f", c={c.spec.correlation:g}"
         if c.spec is not None and c.spec.min_distance:

@@ -70,8 +70,14 @@ class MeasureConfig:
             digest = hashlib.sha1(np.ascontiguousarray(self.patterns,
                                                        dtype=np.float32 if real else np.int8).tobytes())
             object.__setattr__(self, "patterns_sha1", digest.hexdigest()[:16])
-        if self.search not in ("p", "degree"):
-            raise HopcapError(f"--search must be p or degree, got {self.search!r}")
+        if self.search not in ("p", "degree", "recency"):
+            raise HopcapError(f"--search must be p, degree or recency, got {self.search!r}")
+        if self.search == "recency" and self.family.recency is None:
+            raise HopcapError(f"--search recency does not apply to --model {self.model.name} (only "
+                              "to forgetting rules: --model pairwise --rule palimpsest)")
+        if self.search == "recency" and not getattr(self.model, "forgets", False):
+            raise HopcapError(f"--search recency needs a rule that forgets (--rule palimpsest); "
+                              f"{self.model.label} keeps every pattern until it collapses")
         if self.search == "degree":
             if self.model.name not in ("poly", "rectpoly"):
                 raise HopcapError("--search degree needs --model poly or rectpoly")
@@ -102,6 +108,11 @@ class MeasureConfig:
         check_memory(first_check_bytes(self), f"N={self.n}: the first check", advice)
         if self.spec is not None and self.spec.min_distance > 0:
             check_feasible(self.spec, 2)
+
+    @property
+    def stream_length(self) -> int:
+        """--search recency: patterns learned before counting (--p, default 10 N)."""
+        return self.set_size or 10 * self.n
 
     @property
     def n(self) -> int:
@@ -142,7 +153,8 @@ class MeasureConfig:
             "seed": self.seed,
             "p_cap": self.p_cap if self.search == "p" else None,
             "search": self.search,
-            "set_size": self.set_size if self.search == "degree" else None,
+            "set_size": self.set_size if self.search == "degree" else
+            self.stream_length if self.search == "recency" else None,
             "max_tries": spec.max_tries if spec else None,
             "max_degree": self.max_degree if self.search == "degree" else None,
         }
@@ -302,6 +314,10 @@ def run_trial(config: MeasureConfig, trial: int) -> TrialResult:
         outcome = smallest_storing_degree(stored, config.criterion, config.model.name,
                                           config.max_degree, seed=dynamics_seed(config.seed, trial))
         return TrialResult(outcome, time.perf_counter() - start, *_achieved(config, stored))
+    if config.search == "recency":
+        outcome = config.family.recency(config.model, config.criterion, source, config.n,
+                                        config.stream_length, seed=dynamics_seed(config.seed, trial))
+        return TrialResult(outcome, time.perf_counter() - start, None, None)
     outcome = capacity_of_sequence(config.model, config.criterion, source, config.n, config.p_cap,
                                    seed=dynamics_seed(config.seed, trial),
                                    checker_factory=functools.partial(config.family.checker,
@@ -338,6 +354,7 @@ def result_row(config: MeasureConfig, trial: int, result: TrialResult, threads: 
         "elapsed_s": round(result.elapsed_s, 6),
         "threads": threads,
         "hopcap_version": __version__,
+        **(getattr(result.outcome, "extra", None) or {}),
     }
 
 
@@ -415,7 +432,7 @@ def summarize_rows(configs: list[MeasureConfig], rows: list[dict]) -> list[Confi
     out = []
     for config in configs:
         mine = by_key.get(config_key(config.columns()), [])
-        column = "min_degree" if config.search == "degree" else "p_max"
+        column = {"degree": "min_degree", "recency": "recent_retrievable"}.get(config.search, "p_max")
         values = [r[column] for r in mine if r[column] is not None and r[column] == r[column]]
         out.append(ConfigSummary(config, summarize(values),
                                  sum(_is_true(r["capped"]) for r in mine), len(mine) - len(values)))

@@ -284,10 +284,12 @@ SEARCH_OPTIONS = (
     Option("trials", Integer(1, TRIALS_MAX), None, "Independent trials per configuration.",
            default_text="20; 1 for a given set without --shuffle"),
     Option("p_max", Integer(1, P_CAP_MAX), DEFAULT_P_CAP, "Cap on P (reported as capped)."),
-    Option("search", click.Choice(["p", "degree"]), "p", "p: largest storable P. degree: smallest "
-           "degree a of poly/rectpoly that stores the whole set (--patterns, or generated sets of "
-           "--p patterns)."),
-    Option("p", Integer(1, P_CAP_MAX), None, "--search degree: patterns per generated set."),
+    Option("search", click.Choice(["p", "degree", "recency"]), "p", "p: largest storable P. degree: "
+           "smallest degree a of poly/rectpoly that stores the whole set (--patterns, or generated "
+           "sets of --p patterns). recency: after a stream of --p patterns learned one by one, how "
+           "many of the newest are stored (forgetting rules: pairwise palimpsest)."),
+    Option("p", Integer(1, P_CAP_MAX), None, "--search degree: patterns per generated set; "
+           "--search recency: stream length (default 10 N)."),
     Option("max_degree", Integer(2, MAX_DEGREE_MAX), 30, "--search degree: highest degree tried."),
 )
 PATTERN_OPTIONS = (
@@ -326,8 +328,31 @@ def measure_options() -> tuple[Option, ...]:
     from .families import families
 
     model, criterion = _shared_options()
-    own = [o for f in families() for o in f.options]
+    own = combine_family_options([(f.name, o) for f in families() for o in f.options])
     return merge_options(model, criterion, own, SEARCH_OPTIONS, PATTERN_OPTIONS, RUN_OPTIONS)
+
+
+def combine_family_options(declared: Iterable[tuple[str, Option]]) -> list[Option]:
+    """Family options as one list: a declaration several families share (the same Option) once,
+    and options of one name with different click.Choice domains (``--rule``: the binary family's
+    update rules, the pairwise family's learning rules) as one choice of their union, without a
+    default (each family's ``build`` takes its own; the help names both)."""
+    out: dict[str, Option] = {}
+    owners: dict[str, list[tuple[str, Option]]] = {}
+    for family, option in declared:
+        owners.setdefault(option.name, []).append((family, option))
+        first = out.get(option.name)
+        if first is None or first == option:
+            out.setdefault(option.name, option)
+            continue
+        if not (isinstance(first.type, click.Choice) and isinstance(option.type, click.Choice)):
+            raise ValueError(f"option {option.name!r} is declared twice")
+        seen = owners[option.name]
+        choices = list(dict.fromkeys([c for _, o in seen for c in o.type.choices]))
+        out[option.name] = Option(
+            option.name, click.Choice(choices), None, " ".join(o.help for _, o in seen),
+            default_text=", ".join(f"{o.default} ({f})" for f, o in seen))
+    return list(out.values())
 
 
 def __getattr__(name: str):

@@ -29,7 +29,7 @@ import pandas as pd
 from filelock import FileLock
 
 from .errors import HopcapError
-from .families import family_columns, family_legacy
+from .families import family_columns, family_legacy, family_outcome_columns
 
 #: Configuration columns every family shares; each family adds its own (Family.columns), after them.
 SHARED_CONFIG_COLUMNS = [
@@ -41,7 +41,7 @@ CONFIG_COLUMNS = SHARED_CONFIG_COLUMNS + [c for c in family_columns() if c not i
 RESULT_COLUMNS = [
     "trial", "p_max", "capped", "min_degree", "checks", "converged", "sweeps", "achieved_min_distance",
     "achieved_correlation", "elapsed_s", "threads", "hopcap_version",
-]
+] + list(family_outcome_columns())
 COLUMNS = CONFIG_COLUMNS + RESULT_COLUMNS
 REQUIRED = ["model", "n", "criterion", "trial", "p_max"]
 
@@ -49,6 +49,7 @@ REQUIRED = ["model", "n", "criterion", "trial", "p_max"]
 #: "3.0" is 3), "float" (finite), "bool" (True/False) or "text". Columns not listed are text.
 COLUMN_KINDS = {
     **family_columns(),
+    **family_outcome_columns(),
     "model": "text", "beta": "float", "n": "int", "criterion": "text",
     "noise": "float", "threshold": "float", "kind": "text", "bias": "float", "correlation": "float",
     "min_distance": "int", "patterns": "text",
@@ -61,7 +62,8 @@ COLUMN_KINDS = {
 #: Columns every row must fill, and the smallest value of numeric columns (when not blank).
 NOT_BLANK = ["model", "n", "criterion", "trial"]
 LOWER_BOUNDS = {"n": 2, "trial": 0, "p_max": 0, "min_degree": 2, "seed": 0, "p_cap": 1,
-                "max_tries": 1, "max_degree": 2, "set_size": 1, "checks": 0, "sweeps": 0}
+                "recent_retrievable": 0, "max_tries": 1, "max_degree": 2, "set_size": 1, "checks": 0,
+                "sweeps": 0}
 
 
 def _legacy_max_tries(row: dict):
@@ -182,8 +184,12 @@ def check_row(header: list[str], cells: list[str], line: int) -> tuple[dict | No
     if row.get("search") in (None, "p"):
         if row.get("p_max") is None and not any(p[1] == "p_max" for p in problems):
             problems.append((line, "p_max", "is blank (a P search row needs P_max)"))
+    elif row.get("search") == "recency":
+        if row.get("recent_retrievable") is None and \
+                not any(p[1] == "recent_retrievable" for p in problems):
+            problems.append((line, "recent_retrievable", "is blank (a recency row needs it)"))
     elif row.get("search") != "degree":
-        problems.append((line, "search", f"must be p or degree, got {row['search']!r}"))
+        problems.append((line, "search", f"must be p, degree or recency, got {row['search']!r}"))
     return (None if problems else row), problems
 
 

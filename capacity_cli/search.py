@@ -45,6 +45,7 @@ class SearchOutcome:
     # Dynamics criteria (retrieve, overlap), over the stored prefix of p_max patterns; None otherwise:
     converged: bool | None = None  # every pattern reached a fixed point before the sweep cap
     sweeps: int | None = None  # the most sweeps any pattern used
+    extra: dict | None = None  # a family's outcome columns (Family.outcome_columns), from its checker
 
 
 def largest_storable(is_stored: Callable[[int], bool], limit: int) -> SearchOutcome:
@@ -321,6 +322,9 @@ def capacity_of_sequence(model, criterion, source: PatternSource, n: int, p_limi
             found = diagnostics(outcome.p_max)
             if found is not None:
                 outcome = replace(outcome, converged=found[0], sweeps=found[1])
+        outcome_of = getattr(checker, "outcome", None)
+        if outcome_of is not None:
+            outcome = replace(outcome, extra=outcome_of(outcome.p_max) or None)
         return outcome
 
 

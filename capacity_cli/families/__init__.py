@@ -14,6 +14,7 @@ options, CSV schema, resume keys, summaries, plots and batch tables pick it up f
 | binary  | hebbian, poly, rectpoly, exp   | families/binary.py  | docs/theory.md 1-4       |
 | softmax | softmax                        | families/softmax/   | docs/theory.md 5 (modern.md A) |
 | rf      | rf                             | families/rf/        | docs/theory.md 9 (modern.md C) |
+| pairwise | pairwise (--rule: learning rule)  | families/pairwise/ | docs/theory.md 11 (modern.md E) |
 
 Family declarations import nothing heavy (numpy, numba) at import time, so ``hopcap --help`` stays
 fast; their functions import the implementation when called.
@@ -30,7 +31,7 @@ from typing import Any
 from ..errors import HopcapError
 
 #: The registry: module names under capacity_cli.families, each defining ``FAMILY``.
-FAMILY_MODULES = ("binary", "softmax", "rf")
+FAMILY_MODULES = ("binary", "softmax", "rf", "pairwise")
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,7 @@ class Family:
     checker(model, criterion, source, n, p_limit, seed, kind) -> is_stored(P), for prefixes of
         ``source`` holding patterns of ``kind``; it may offer ``diagnostics(p) -> (converged, sweeps)``
         for the last stored prefix.
+        It may also offer ``outcome(p_max) -> dict`` of ``outcome_columns`` for the search's end.
     laws(model, criterion) -> [theory.Law]: the theory curves to draw, headline first.
     growth(model) -> "power" (log-log axes, P ~ N^k) or "exp" (log2 P linear in N).
     """
@@ -68,6 +70,13 @@ class Family:
     criterion_options: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     #: names of other families' options this family reads too (same meaning and CSV column)
     borrowed: tuple[str, ...] = ()
+    #: result columns the family's outcomes fill (name -> kind): a checker's ``outcome(p_max)`` dict,
+    #: or the ``extra`` of a recency outcome
+    outcome_columns: Mapping[str, str] = field(default_factory=dict)
+    #: recency(model, criterion, source, n, length, seed) -> an outcome with ``extra`` (for
+    #: ``--search recency``: learn a stream of ``length`` patterns, count the newest retrievable);
+    #: None: the family has no such search
+    recency: Callable[..., Any] | None = None
 
 
 @functools.cache
@@ -90,7 +99,7 @@ def all_models() -> tuple[str, ...]:
 
 
 def all_criteria() -> tuple[str, ...]:
-    """Every family's criterion names, each once (rf answers to the binary family's criteria)."""
+    """Every criterion name, once (families may share the binary family's criteria)."""
     return tuple(dict.fromkeys(c for f in families() for c in f.criteria))
 
 
@@ -107,6 +116,14 @@ def family_columns() -> dict[str, str]:
     out: dict[str, str] = {}
     for family in families():
         out.update(family.columns)
+    return out
+
+
+def family_outcome_columns() -> dict[str, str]:
+    """Every family's outcome (result) columns with their kinds, in registry order."""
+    out: dict[str, str] = {}
+    for family in families():
+        out.update(family.outcome_columns)
     return out
 
 

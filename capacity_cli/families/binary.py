@@ -75,7 +75,7 @@ def build(v: Mapping[str, Any]) -> tuple[list, Any]:
     criterion = make_criterion(v.get("criterion") or "stable", threshold=v["threshold"],
                                noise=v["noise"], min_overlap=v["min_overlap"],
                                max_sweeps=v["max_sweeps"])
-    name, rule = v["model"], v["rule"]
+    name, rule = v["model"], v["rule"] or "energy"  # None: --rule not given (shared with pairwise)
     if name in ("poly", "rectpoly"):
         return [BinaryDAM(name, degree=d, rule=rule) for d in v["degree"]], criterion
     if name == "exp":

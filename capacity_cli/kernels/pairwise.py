@@ -1,0 +1,227 @@
+"""Kernels of the pairwise family (docs/theory.md section 11): h = W y, unit i stable when
+y_i h_i >= 0 (an exact tie keeps the state).
+
+* :func:`relax` runs asynchronous sweeps in random order with the local fields kept up to date:
+  O(N^2) once for h = W y, then O(N) per flip (h += 2 y_i W[:, i]). Cues and sweep orders come
+  from the binary family's splitmix64 streams (kernels.dynamics), so for W = X^T X with zero
+  diagonal the decisions are the binary ``hebbian`` model's, flip for flip.
+* :func:`relax_rows` / :func:`relax_prefix`: every stored pattern from its cue (the dynamics
+  criteria), serially or over strided pattern groups in parallel (each pattern owns its stream).
+* :func:`storkey_add`: one pattern of Storkey's (1997) incremental rule, O(N^2).
+* :func:`perceptron_rows`: each unit's couplings learned to margin kappa (O(epochs P N) per unit).
+* :func:`unlearn`: K steps of Hopfield-Feinstein-Palmer (1983) unlearning.
+
+Coupling matrices are float64 (integer rules hold integers, exact in float64 while |h| < 2^53).
+**Ties.** |y_i h_i| <= tau_i = TIE_RTOL sum_j |W_ij| counts as a tie (the state is kept): for
+integer couplings tau_i < 1, so only exact ties are ties; for float couplings (storkey, pinv,
+unlearning, palimpsest) it absorbs the rounding of h (about 1e-16 of that sum, incremental or
+recomputed), so ties that are exact in real arithmetic are decided as ties however h was summed.
+The fields of the dynamics take ``wt`` = W transposed (column i of W as a contiguous row); for a
+symmetric W pass W itself.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from .._compile import PARALLEL, SERIAL
+from .dynamics import flip_distinct, shuffle_inplace, splitmix64_next, stream_state
+
+_S63 = np.uint64(63)
+#: Relative width of the tie zone (see the module docstring).
+TIE_RTOL = 1e-9
+
+
+@njit(**SERIAL)
+def tie_widths(w):
+    """tau_i = TIE_RTOL sum_j |W_ij|: |y_i h_i| <= tau_i is a tie."""
+    n = w.shape[0]
+    tau = np.empty(n, dtype=np.float64)
+    for i in range(n):
+        acc = 0.0
+        for j in range(n):
+            acc += abs(w[i, j])
+        tau[i] = TIE_RTOL * acc
+    return tau
+
+
+@njit(**SERIAL)
+def fields(w, y):
+    """h = W y (float64), O(N^2)."""
+    n = y.shape[0]
+    h = np.zeros(n, dtype=np.float64)
+    for i in range(n):
+        acc = 0.0
+        row = w[i]
+        for j in range(n):
+            acc += row[j] * y[j]
+        h[i] = acc
+    return h
+
+
+@njit(**SERIAL)
+def relax(y, w, wt, state, max_sweeps):
+    """Asynchronous sweeps in random order (a Fisher-Yates shuffle of the units per sweep, drawn
+    from ``state``) from y (int64, modified in place) until a sweep flips nothing or ``max_sweeps``
+    sweeps ran. Unit i flips when y_i h_i < -tau_i (below the tie zone); h is updated in O(N) per
+    flip.
+
+    Returns (sweeps run, converged)."""
+    n = y.shape[0]
+    h = np.empty(n, dtype=np.float64)
+    tau = np.empty(n, dtype=np.float64)
+    for i in range(n):  # h = W y and the tie widths in one pass over W
+        acc = 0.0
+        size = 0.0
+        row = w[i]
+        for j in range(n):
+            acc += row[j] * y[j]
+            size += abs(row[j])
+        h[i] = acc
+        tau[i] = TIE_RTOL * size
+    order = np.arange(n)
+    for sweep in range(max_sweeps):
+        shuffle_inplace(order, state)
+        flips = 0
+        for j in range(n):
+            i = order[j]
+            if y[i] * h[i] < -tau[i]:
+                y[i] = -y[i]
+                step = 2.0 * y[i]
+                col = wt[i]
+                for k in range(n):
+                    h[k] += step * col[k]
+                flips += 1
+        if flips == 0:
+            return sweep + 1, True
+    return max_sweeps, False
+
+
+@njit(**SERIAL)
+def relax_pattern(nu, x, w, wt, n_flip, seed, max_sweeps):
+    """Relax pattern nu from its cue (``n_flip`` distinct flips from its own stream, the binary
+    family's). Returns (final overlap with xi_nu, sweeps, converged)."""
+    state = stream_state(seed, nu)
+    y = x[nu].astype(np.int64)
+    flip_distinct(y, n_flip, state)
+    used, done = relax(y, w, wt, state, max_sweeps)
+    m = 0
+    for i in range(y.shape[0]):
+        m += y[i] * x[nu, i]
+    return m, used, done
+
+
+@njit(**SERIAL)
+def relax_rows(first, step, x, w, wt, p, n_flip, target_overlap, max_sweeps, seed, allowed_failures,
+               failures, final_overlap, sweeps, converged):
+    """Relax patterns first, first + step, ... < p from their cues; adds this group's failures
+    (final overlap < ``target_overlap``) to ``failures[first]`` and stops once all groups' failures
+    exceed ``allowed_failures``."""
+    for nu in range(first, p, step):
+        if failures.sum() > allowed_failures:
+            return
+        final, used, done = relax_pattern(nu, x, w, wt, n_flip, seed, max_sweeps)
+        final_overlap[nu] = final
+        sweeps[nu] = used
+        converged[nu] = done
+        if final < target_overlap:
+            failures[first] += 1
+
+
+@njit(**PARALLEL)
+def relax_prefix(x, w, wt, p, n_flip, target_overlap, max_sweeps, seed, allowed_failures, groups,
+                 final_overlap, sweeps, converged):
+    """:func:`relax_rows` over ``groups`` strided pattern groups in one parallel region; returns
+    the failures found (complete outputs when it does not exceed ``allowed_failures``)."""
+    failures = np.zeros(groups, dtype=np.int64)
+    for j in prange(groups):
+        relax_rows(j, groups, x, w, wt, p, n_flip, target_overlap, max_sweeps, seed, allowed_failures,
+                   failures, final_overlap, sweeps, converged)
+    return failures.sum()
+
+
+@njit(**SERIAL)
+def storkey_add(w, xi):
+    """Add one pattern by Storkey's (1997) rule, in place (W symmetric, zero diagonal):
+
+        W_ij += (xi_i xi_j - xi_i h_ji - h_ij xi_j) / N,   h_ij = sum_{k != i, j} W_ik xi_k,
+
+    for i != j. With a zero diagonal h_ij = h_i - W_ij xi_j, so the update is
+    (xi_i xi_j - xi_i h_j - h_i xi_j + 2 W_ij) / N: O(N^2)."""
+    n = xi.shape[0]
+    h = fields(w, xi)
+    inv = 1.0 / n
+    for i in range(n):  # row by row (contiguous); the expression is symmetric in i, j exactly
+        row = w[i]
+        for j in range(n):
+            if j != i:
+                row[j] += (xi[i] * xi[j] - (xi[i] * h[j] + h[i] * xi[j]) + 2.0 * row[j]) * inv
+
+
+@njit(**PARALLEL)
+def perceptron_rows(x, p, margin, max_epochs, w, epochs):
+    """Perceptron learning of each unit's couplings (row i of W, W_ii = 0, no symmetry imposed),
+    all units in parallel. For unit i, epoch after epoch over mu = 0..p-1 in order: when
+    xi_i^mu (w_i . xi^mu) <= margin |w_i| (always at w_i = 0), w_i += xi_i^mu xi^mu (j != i).
+    A unit is done after an epoch without an update (every stability > margin |w_i|) or after
+    ``max_epochs`` epochs. Writes W (float64, integer entries) and ``epochs[i]`` = epochs run,
+    negative when the unit did not converge."""
+    n = x.shape[1]
+    for i in prange(n):
+        row = np.zeros(n, dtype=np.int64)
+        norm2 = 0
+        done = False
+        used = 0
+        for epoch in range(max_epochs):
+            updates = 0
+            for mu in range(p):
+                xi_i = x[mu, i]
+                s = 0
+                for j in range(n):
+                    s += row[j] * x[mu, j]
+                s *= xi_i
+                if s <= 0 or s * s <= margin * margin * norm2:
+                    for j in range(n):
+                        if j != i:
+                            delta = xi_i * x[mu, j]
+                            norm2 += 2 * row[j] * delta + 1
+                            row[j] += delta
+                    updates += 1
+            used = epoch + 1
+            if updates == 0:
+                done = True
+                break
+        for j in range(n):
+            w[i, j] = row[j]
+        epochs[i] = used if done else -used
+
+
+@njit(**SERIAL)
+def random_state(n, state):
+    """A uniformly random +-1 state (int64), one splitmix64 output bit per unit."""
+    y = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        y[i] = 1 if (splitmix64_next(state) >> _S63) == 1 else -1
+    return y
+
+
+@njit(**SERIAL)
+def unlearn(w, steps, eps, seed, max_sweeps):
+    """Hopfield, Feinstein & Palmer (1983) unlearning, in place on a symmetric zero-diagonal W:
+    for k = 0..steps-1, relax a uniformly random state (stream k of ``seed``) to s and set
+    W <- W - eps s s^T, diagonal kept at zero. Returns the number of relaxations that hit the
+    sweep cap (their end state is unlearned all the same)."""
+    n = w.shape[0]
+    capped = 0
+    for k in range(steps):
+        state = stream_state(seed, k)
+        y = random_state(n, state)
+        _, done = relax(y, w, w, state, max_sweeps)
+        if not done:
+            capped += 1
+        for i in range(n):
+            for j in range(n):
+                if i != j:
+                    w[i, j] -= eps * y[i] * y[j]
+    return capped
