@@ -33,7 +33,14 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .errors import HopcapError
-from .kernels.census import mixture_components, relax_start, relax_starts, unit_stabilities
+from .kernels.census import (
+    GAVE_UP,
+    MIXTURE,
+    mixture_components,
+    relax_start,
+    relax_starts,
+    unit_stabilities,
+)
 from .models import BinaryDAM, exact_signs, gain_arithmetic
 
 CLASSES = ("stored", "reversed", "prototype", "mixture3", "mixture5", "other")
@@ -44,6 +51,9 @@ _RADIUS_STREAM = 0x5EED_0F_CE5
 #: Classes of the energy-profile classifier (McAlister et al.): learned = stored or reversed (their
 #: profiles coincide for even F), prototype, spurious = everything else.
 PROFILE_CLASSES = ("learned", "prototype", "spurious")
+#: Most candidate pattern sets the exact mixture test tries per state and k (P >> N makes the
+#: candidates explode); a state whose test gives up is labelled ``other`` and counted as unchecked.
+MIXTURE_BUDGET = 200_000
 
 
 # --------------------------------------------------------------------------------------------------
@@ -251,28 +261,33 @@ def cue_starts(x: np.ndarray, count: int, noise: float, seed: int = 0) -> np.nda
 # Classification
 # --------------------------------------------------------------------------------------------------
 
-def mixtures(states: np.ndarray, x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """(is_mixture (D,), components (D, k)): whether each state is sign(sum_j e_j xi_j) for k distinct
-    stored patterns (k odd), exactly; components hold (index + 1) * e_j (0 where none)."""
+def mixtures(states: np.ndarray, x: np.ndarray, k: int, budget: int = MIXTURE_BUDGET,
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(is_mixture (D,), components (D, k), gave_up (D,)): whether each state is sign(sum_j e_j xi_j)
+    for k distinct stored patterns (k odd), exactly; components hold (index + 1) * e_j (0 where
+    none). ``gave_up`` marks states whose test needed more than ``budget`` candidate sets (neither
+    proven nor refuted)."""
     if k % 2 == 0 or k < 1:
         raise ValueError("mixtures need an odd number of patterns")
     states = np.ascontiguousarray(states, dtype=np.int8)
     x = np.ascontiguousarray(x, dtype=np.int8)
     overlaps = np.ascontiguousarray(states.astype(np.int64) @ x.T.astype(np.int64))
     found = np.zeros((states.shape[0], k), dtype=np.int64)
-    is_mixture = np.zeros(states.shape[0], dtype=np.bool_)
-    mixture_components(states, x, overlaps, k, found, is_mixture)
-    return is_mixture, found
+    outcome = np.zeros(states.shape[0], dtype=np.int8)
+    mixture_components(states, x, overlaps, k, budget, found, outcome)
+    return outcome == MIXTURE, found, outcome == GAVE_UP
 
 
 def classify_states(states: np.ndarray, x: np.ndarray, prototypes: np.ndarray | None = None,
-                    ) -> np.ndarray:
-    """Class index (into CLASSES) of every row of ``states``; the first matching class wins."""
+                    budget: int = MIXTURE_BUDGET) -> tuple[np.ndarray, np.ndarray]:
+    """(class index into CLASSES of every row of ``states``, the first matching class winning;
+    mask of the rows labelled ``other`` whose mixture test gave up, see :func:`mixtures`)."""
     states = np.ascontiguousarray(states, dtype=np.int8)
     d, n = states.shape
     m = states.astype(np.int64) @ x.T.astype(np.int64)
     labels = np.full(d, CLASSES.index("other"), dtype=np.int64)
     open_ = np.ones(d, dtype=bool)
+    unchecked = np.zeros(d, dtype=bool)
 
     def assign(mask: np.ndarray, name: str) -> None:
         hit = mask & open_
@@ -287,11 +302,13 @@ def classify_states(states: np.ndarray, x: np.ndarray, prototypes: np.ndarray | 
     for k, name in ((3, "mixture3"), (5, "mixture5")):
         rows = np.flatnonzero(open_)
         if rows.size and x.shape[0] >= k:
-            is_mix, _ = mixtures(states[rows], x, k)
+            is_mix, _, gave_up = mixtures(states[rows], x, k, budget)
             hit = np.zeros(d, dtype=bool)
             hit[rows[is_mix]] = True
+            unchecked[rows[gave_up]] = True
             assign(hit, name)
-    return labels
+    unchecked &= open_
+    return labels, unchecked
 
 
 # --------------------------------------------------------------------------------------------------
@@ -327,6 +344,7 @@ class Census:
     stabilities: np.ndarray  # (D, N) per-unit e_i
     radius: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (P,) basin radius, -1: unstable
     radius_cues: int = 0
+    unchecked: int = 0  # distinct "other" states whose mixture test gave up (MIXTURE_BUDGET)
 
     @property
     def not_converged_fraction(self) -> float:
@@ -361,7 +379,7 @@ def run_census(dynamics: CensusDynamics, x: np.ndarray, starts: np.ndarray, seed
     else:
         states, hits = np.zeros((0, dynamics.n), dtype=np.int8), np.zeros(0, dtype=np.int64)
     states = np.ascontiguousarray(states, dtype=np.int8)
-    labels = classify_states(states, x, prototypes)
+    labels, unchecked = classify_states(states, x, prototypes)
     energies = dynamics.energy(states) if len(states) else np.zeros(0)
     stabilities = dynamics.stabilities(states) if len(states) else np.zeros((0, dynamics.n))
     rows = []
@@ -375,7 +393,7 @@ def run_census(dynamics: CensusDynamics, x: np.ndarray, starts: np.ndarray, seed
         else np.zeros(0)
     return Census(dynamics.label, dynamics.n, x.shape[0], count, int(count - relaxed.converged.sum()),
                   tuple(rows), states, labels, hits.astype(np.int64), energies, stabilities, radius,
-                  radius_cues)
+                  radius_cues, int(unchecked.sum()))
 
 
 def basin_radii(dynamics: CensusDynamics, x: np.ndarray, cues: int, seed: int = 0,
@@ -629,6 +647,9 @@ def format_table(census: Census) -> str:
     for c in census.classes:
         lines.append(f"{c.name:<10} {c.states:>7} {c.starts:>8} {c.basin:>8.4f} {c.energy_mean:>12.5g} "
                      f"{c.energy_std:>10.4g}")
+    if census.unchecked:
+        lines.append(f"({census.unchecked} 'other' states: the exact mixture test gave up after "
+                     f"{MIXTURE_BUDGET} candidate sets; they may be mixtures)")
     if census.radius.size:
         stable = int((census.radius >= 0).sum())
         lines.append(f"basin radius of stored patterns ({census.radius_cues} cues per test, >= half "

@@ -114,13 +114,14 @@ def test_constructed_mixtures_are_recognised():
         idx = rng.choice(p, size=3, replace=False)
         signs = rng.choice([-1, 1], size=3)
         y = np.sign((signs[:, None] * x[idx].astype(np.int64)).sum(axis=0)).astype(np.int8)
-        is_mix, found = lib.mixtures(y[None, :], x, 3)
+        is_mix, found, gave_up = lib.mixtures(y[None, :], x, 3)
+        assert not gave_up[0]
         assert is_mix[0]
         comp = found[0]
         rebuilt = np.sign(sum(np.sign(c) * x[abs(c) - 1].astype(np.int64) for c in comp))
         np.testing.assert_array_equal(rebuilt, y)
         assert len({abs(int(c)) for c in comp}) == 3
-        label = lib.classify_states(y[None, :], x)[0]
+        label = lib.classify_states(y[None, :], x)[0][0]
         assert lib.CLASSES[label] in ("mixture3", "stored", "reversed")
 
 
@@ -137,7 +138,8 @@ def test_mixture_kernel_matches_brute_force(k):
                 s = rng.choice([-1, 1], size=kk)
                 states.append(np.sign((s[:, None] * x[idx].astype(np.int64)).sum(axis=0)).astype(np.int8))
         states = np.array(states, dtype=np.int8)
-        is_mix, _ = lib.mixtures(states, x, k)
+        is_mix, _, gave_up = lib.mixtures(states, x, k)
+        assert not gave_up.any()
         expected = [naive.is_mixture(y, x, k) for y in states]
         np.testing.assert_array_equal(is_mix, expected)
 
@@ -149,7 +151,8 @@ def test_classify_matches_naive():
         x = rng.choice(PM1, size=(p, n))
         protos = rng.choice(PM1, size=(2, n))
         states = np.concatenate([x, -x, protos, -protos, rng.choice(PM1, size=(10, n))]).astype(np.int8)
-        labels = lib.classify_states(states, x, protos)
+        labels, unchecked = lib.classify_states(states, x, protos)
+        assert not unchecked.any()
         expected = [naive.classify(y, x, protos) for y in states]
         assert [lib.CLASSES[c] for c in labels] == expected
 
@@ -366,3 +369,16 @@ def test_library_refuses_bad_requests():
         lib.prototype_set(10, 5, 0, 0.1)
     with pytest.raises(HopcapError):
         lib.binary_dynamics(BinaryDAM("hebbian", rule="field"), patterns(1, 2, 5))
+
+
+def test_mixture_budget_gives_up_honestly():
+    """P >> N: many candidate sets; a budget of 1 gives up (neither proven nor refuted), a large one
+    decides exactly as brute force."""
+    rng = np.random.default_rng(5)
+    x = rng.choice(PM1, size=(40, 7))
+    states = rng.choice(PM1, size=(6, 7))
+    _, _, gave_up = lib.mixtures(states, x, 3, budget=1)
+    assert gave_up.any()
+    is_mix, _, gave_up = lib.mixtures(states, x, 3, budget=10**9)
+    assert not gave_up.any()
+    np.testing.assert_array_equal(is_mix, [naive.is_mixture(y, x, 3) for y in states])

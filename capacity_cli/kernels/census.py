@@ -98,10 +98,16 @@ def _is_mixture(state, x, chosen, signs, k):
     return True
 
 
+#: mixture_of outcomes.
+NOT_MIXTURE, MIXTURE, GAVE_UP = 0, 1, 2
+
+
 @njit(**SERIAL)
-def mixture_of(state, x, m, k, found):
+def mixture_of(state, x, m, k, budget, found):
     """Find k distinct patterns and signs e with state = sign(sum_j e_j xi_j) exactly (k odd); write
-    the pattern indices times the signs, as (index + 1) * e, to ``found`` and return True.
+    the pattern indices times the signs, as (index + 1) * e, to ``found`` and return MIXTURE;
+    NOT_MIXTURE when no set qualifies; GAVE_UP when more than ``budget`` candidate sets would have to
+    be tried (P >> N, where many patterns overlap any state strongly).
 
     Exact pruning: such a state satisfies sum_j e_j m_j = sum_i |sum_j e_j xi_j,i| >= N (m_j its
     overlaps), so only sets with sum_j |m_j| >= N are tried; patterns are visited by decreasing |m|,
@@ -111,7 +117,8 @@ def mixture_of(state, x, m, k, found):
     p = m.shape[0]
     n = state.shape[0]
     if p < k:
-        return False
+        return NOT_MIXTURE
+    tried = 0
     order = np.argsort(-np.abs(m), kind="mergesort")
     mag = np.abs(m[order])
     pos = np.empty(k, dtype=np.int64)
@@ -137,6 +144,9 @@ def mixture_of(state, x, m, k, found):
             level += 1
             pos[level] = q
             continue
+        tried += 1
+        if tried > budget:
+            return GAVE_UP
         for j in range(k):
             chosen[j] = order[pos[j]]
         for code in range(1 << k):
@@ -147,12 +157,12 @@ def mixture_of(state, x, m, k, found):
             if score >= n and _is_mixture(state, x, chosen, signs, k):
                 for j in range(k):
                     found[j] = (chosen[j] + 1) * signs[j]
-                return True
-    return False
+                return MIXTURE
+    return NOT_MIXTURE
 
 
 @njit(**PARALLEL)
-def mixture_components(states, x, overlaps, k, found, is_mixture):
+def mixture_components(states, x, overlaps, k, budget, found, outcome):
     """For every row of ``states``: :func:`mixture_of` with its overlaps (rows of ``overlaps``)."""
     for r in prange(states.shape[0]):
-        is_mixture[r] = mixture_of(states[r], x, overlaps[r], k, found[r])
+        outcome[r] = mixture_of(states[r], x, overlaps[r], k, budget, found[r])
