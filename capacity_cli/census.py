@@ -53,7 +53,7 @@ _RADIUS_STREAM = 0x5EED_0F_CE5
 PROFILE_CLASSES = ("learned", "prototype", "spurious")
 #: Most candidate pattern sets the exact mixture test tries per state and k (P >> N makes the
 #: candidates explode); a state whose test gives up is labelled ``other`` and counted as unchecked.
-MIXTURE_BUDGET = 200_000
+MIXTURE_BUDGET = 50_000
 
 
 # --------------------------------------------------------------------------------------------------
@@ -279,9 +279,11 @@ def mixtures(states: np.ndarray, x: np.ndarray, k: int, budget: int = MIXTURE_BU
 
 
 def classify_states(states: np.ndarray, x: np.ndarray, prototypes: np.ndarray | None = None,
-                    budget: int = MIXTURE_BUDGET) -> tuple[np.ndarray, np.ndarray]:
+                    budget: int = MIXTURE_BUDGET, mixture_sizes: tuple[int, ...] = (3, 5),
+                    ) -> tuple[np.ndarray, np.ndarray]:
     """(class index into CLASSES of every row of ``states``, the first matching class winning;
-    mask of the rows labelled ``other`` whose mixture test gave up, see :func:`mixtures`)."""
+    mask of the rows labelled ``other`` whose mixture test gave up, see :func:`mixtures`).
+    ``mixture_sizes`` () skips the mixture test (mixtures are then counted as ``other``)."""
     states = np.ascontiguousarray(states, dtype=np.int8)
     d, n = states.shape
     m = states.astype(np.int64) @ x.T.astype(np.int64)
@@ -300,6 +302,8 @@ def classify_states(states: np.ndarray, x: np.ndarray, prototypes: np.ndarray | 
         mp = states.astype(np.int64) @ np.asarray(prototypes, dtype=np.int64).T
         assign((np.abs(mp) == n).any(axis=1), "prototype")
     for k, name in ((3, "mixture3"), (5, "mixture5")):
+        if k not in mixture_sizes:
+            continue
         rows = np.flatnonzero(open_)
         if rows.size and x.shape[0] >= k:
             is_mix, _, gave_up = mixtures(states[rows], x, k, budget)
@@ -363,10 +367,11 @@ class Census:
 
 def run_census(dynamics: CensusDynamics, x: np.ndarray, starts: np.ndarray, seed: int = 0,
                max_sweeps: int = 100, prototypes: np.ndarray | None = None, radius_cues: int = 0,
-               ) -> Census:
+               mixture_sizes: tuple[int, ...] = (3, 5)) -> Census:
     """Relax every start, deduplicate the fixed points reached, classify them and summarise.
 
-    ``radius_cues`` > 0 also measures every stored pattern's basin radius (:func:`basin_radii`).
+    ``radius_cues`` > 0 also measures every stored pattern's basin radius (:func:`basin_radii`);
+    ``mixture_sizes`` () skips the mixture test (studies that only need stored vs spurious).
     """
     x = np.ascontiguousarray(x, dtype=np.int8)
     starts = np.ascontiguousarray(starts, dtype=np.int8)
@@ -379,7 +384,7 @@ def run_census(dynamics: CensusDynamics, x: np.ndarray, starts: np.ndarray, seed
     else:
         states, hits = np.zeros((0, dynamics.n), dtype=np.int8), np.zeros(0, dtype=np.int64)
     states = np.ascontiguousarray(states, dtype=np.int8)
-    labels, unchecked = classify_states(states, x, prototypes)
+    labels, unchecked = classify_states(states, x, prototypes, mixture_sizes=mixture_sizes)
     energies = dynamics.energy(states) if len(states) else np.zeros(0)
     stabilities = dynamics.stabilities(states) if len(states) else np.zeros((0, dynamics.n))
     rows = []
@@ -543,29 +548,33 @@ def compare_classifiers(train_e: np.ndarray, train_y: np.ndarray, test_e: np.nda
     return rows
 
 
-def prototype_profiles(model: BinaryDAM, n: int, p: int, prototypes: int, noise: float, networks: int,
-                       starts: int, seed: int, max_sweeps: int = 100) -> tuple[np.ndarray, np.ndarray]:
+#: A prototype task: (P examples, K prototypes, example noise r).
+Task = tuple[int, int, float]
+
+
+def prototype_profiles(model: BinaryDAM, n: int, tasks: list[Task], networks: int, starts: int,
+                       seed: int, max_sweeps: int = 100) -> tuple[np.ndarray, np.ndarray]:
     """Energy profiles and PROFILE_CLASSES labels of the distinct fixed points of ``networks``
-    prototype-task networks (network t: seed (seed, t)), random starts."""
+    networks per prototype task (network t of task j: seed (seed, j, t)), random starts."""
     profiles, labels = [], []
-    for t in range(networks):
-        sub = int(np.random.SeedSequence([seed, t]).generate_state(1)[0])
-        ps = prototype_set(n, p, prototypes, noise, sub)
-        c = run_census(binary_dynamics(model, ps.examples), ps.examples, random_starts(n, starts, sub), sub,
-                       max_sweeps, ps.prototypes)
-        profiles.append(c.stabilities)
-        labels.append(profile_labels(c.labels))
+    for j, (p, k, noise) in enumerate(tasks):
+        for t in range(networks):
+            sub = int(np.random.SeedSequence([seed, j, t]).generate_state(1)[0])
+            ps = prototype_set(n, p, k, noise, sub)
+            c = run_census(binary_dynamics(model, ps.examples), ps.examples, random_starts(n, starts, sub),
+                           sub, max_sweeps, ps.prototypes)
+            profiles.append(c.stabilities)
+            labels.append(profile_labels(c.labels))
     return np.concatenate(profiles), np.concatenate(labels)
 
 
-def classification_table(model: BinaryDAM, n: int, p: int, prototypes: int, noise: float, networks: int,
-                         starts: int, seed: int = 0, max_sweeps: int = 100) -> list[AccuracyRow]:
-    """Train on ``networks`` prototype-task networks, test on ``networks`` others (disjoint seeds)."""
+def classification_table(model: BinaryDAM, n: int, tasks: list[Task], networks: int, starts: int,
+                         seed: int = 0, max_sweeps: int = 100) -> list[AccuracyRow]:
+    """Train on ``networks`` networks per prototype task, test on as many others (disjoint seeds)."""
     if networks < 1:
         raise HopcapError(f"--classify needs at least 1 network per side, got {networks}")
-    train = prototype_profiles(model, n, p, prototypes, noise, networks, starts, seed, max_sweeps)
-    test = prototype_profiles(model, n, p, prototypes, noise, networks, starts, seed + 1_000_003,
-                              max_sweeps)
+    train = prototype_profiles(model, n, tasks, networks, starts, seed, max_sweeps)
+    test = prototype_profiles(model, n, tasks, networks, starts, seed + 1_000_003, max_sweeps)
     return compare_classifiers(train[0], train[1], test[0], test[1], seed)
 
 

@@ -356,8 +356,9 @@ def census(model, degree, beta, n, p, patterns, dataset, prototypes, example_noi
             lib.write_profiles(profiles, result)
             click.echo(f"wrote {profiles}")
         if classify:
-            rows = lib.classification_table(plan.model, plan.x.shape[1], plan.x.shape[0], prototypes,
-                                            example_noise, classify, starts, seed, max_sweeps)
+            task = (plan.x.shape[0], prototypes, example_noise)
+            rows = lib.classification_table(plan.model, plan.x.shape[1], [task], classify, starts, seed,
+                                            max_sweeps)
             click.echo(lib.format_accuracy(rows))
 
 
