@@ -44,8 +44,6 @@ from .kernels.census import (
 from .models import BinaryDAM, exact_signs, gain_arithmetic
 
 CLASSES = ("stored", "reversed", "prototype", "mixture3", "mixture5", "other")
-#: Label of a start that did not reach a fixed point within the sweep cap.
-NOT_CONVERGED = -1
 #: Stream offsets keep the census starts and the basin-radius cues on separate random streams.
 _RADIUS_STREAM = 0x5EED_0F_CE5
 #: Classes of the energy-profile classifier (McAlister et al.): learned = stored or reversed (their
@@ -591,7 +589,7 @@ class CensusPlan:
     radius_cues: int
 
 
-def census_plan(model: str, degree: int | None, beta: float | None, n: int, p: int,
+def census_plan(model: str, degree: int | None, beta: float | None, n: int, p: int | None,
                 patterns: str | None = None, dataset: str | None = None, prototypes: int | None = None,
                 example_noise: float = 0.1, starts: int = 1000, from_cues: float | None = None,
                 max_sweeps: int = 100, radius_cues: int = 20, classify: int | None = None,
@@ -617,14 +615,15 @@ def census_plan(model: str, degree: int | None, beta: float | None, n: int, p: i
     protos = None
     if patterns or dataset:
         x = load_patterns(patterns) if patterns else dataset_patterns(dataset)
-        if p < 1:
+        if p is not None and p < 1:
             raise HopcapError(f"--p must be >= 1, got {p}")
         protos = load_prototypes(patterns) if patterns else None
         source = patterns or dataset
-        x = x[:p]
+        x = x[:p] if p is not None else x
         if x.shape[0] < 1:
             raise HopcapError(f"{source}: no patterns")
     else:
+        p = 10 if p is None else p
         if not 2 <= n <= 100_000:
             raise HopcapError(f"--n must be in [2, 100000] for a census, got {n}")
         if p < 1:

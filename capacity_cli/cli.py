@@ -93,14 +93,15 @@ def gen(n, p, dataset, bias, correlation, min_distance, max_tries, kind, seed, o
     i.i.d. Gaussian rows rescaled to norm sqrt(N) (float32), for the continuous models.
     """
     from .datasets import PatternSpec, dataset_patterns, generate_patterns, pattern_stats, save_patterns
+    from .errors import HopcapError
     from .results import check_writable
 
     check_writable(output)
     if prototypes is not None and (dataset or kind != "pm1"):
-        raise click.UsageError("--prototypes generates +-1 examples; it takes no --dataset or --kind")
+        raise HopcapError("--prototypes generates +-1 examples; it takes no --dataset or --kind")
     if prototypes is None and click.get_current_context().get_parameter_source("example_noise") \
             == ParameterSource.COMMANDLINE:
-        raise click.UsageError("--example-noise needs --prototypes")
+        raise HopcapError("--example-noise needs --prototypes")
     if dataset and kind != "pm1":
         raise click.UsageError("--kind describes generated patterns, not --dataset")
     if dataset:
@@ -308,8 +309,8 @@ def fit(csv, form):
 @click.option("--degree", type=int, default=None, help="Degree a of poly / rectpoly.")
 @click.option("--beta", type=float, default=None, help="Inverse temperature of exp (default 1).")
 @click.option("--n", "n", type=int, default=100, show_default=True, help="Units (generated sets).")
-@click.option("--p", "p", type=int, default=10, show_default=True, help="Stored patterns (generated "
-              "sets; the first P of --patterns/--dataset, default all).")
+@click.option("--p", "p", type=int, default=None, help="Stored patterns: generated sets (default 10), "
+              "or the first P of --patterns/--dataset (default all).")
 @click.option("--patterns", type=click.Path(dir_okay=False), default=None,
               help="Stored set from a .npy/.npz (a gen --prototypes file brings its prototypes).")
 @dataset_option
@@ -344,9 +345,10 @@ def census(model, degree, beta, n, p, patterns, dataset, prototypes, example_noi
     Example: hopcap census --model hebbian --n 100 --p 10 --starts 10000
     """
     from . import census as lib
+    from .errors import HopcapError
 
     if profiles is not None and not profiles.endswith(".npz"):
-        raise click.UsageError("--profiles must end in .npz")
+        raise HopcapError("--profiles must end in .npz")
     plan = lib.census_plan(model, degree, beta, n, p, patterns, dataset, prototypes, example_noise,
                            starts, from_cues, max_sweeps, radius_cues, classify, seed)
     with lib.threads_context(threads):

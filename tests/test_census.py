@@ -332,6 +332,14 @@ def test_cli_gen_prototypes_roundtrip(tmp_path):
     code, out = run(["census", "--patterns", path, "--starts", 200, "--radius-cues", 0,
                      "--profiles", tmp_path / "prof.npz"])
     assert code == 0, out
+    assert "N=40 P=9" in out  # the whole file by default
+    with np.load(tmp_path / "prof.npz") as f:
+        x = lib.prototype_set(40, 9, 3, 0.1, 0)
+        states, labels = f["patterns"], f["labels"]
+        for y, c in zip(states, labels, strict=True):  # prototype labels come from the file's prototypes
+            is_proto = any(np.array_equal(y, s * q) for q in x.prototypes for s in (1, -1))
+            is_stored = any(np.array_equal(y, s * q) for q in x.examples for s in (1, -1))
+            assert (lib.CLASSES[c] == "prototype") == (is_proto and not is_stored)
     assert (tmp_path / "prof.npz").exists()
 
 
@@ -348,8 +356,16 @@ def test_cli_gen_prototypes_roundtrip(tmp_path):
     (["census", "--from-cues", 0.7], "--from-cues must be in [0, 0.5]"),
     (["census", "--classify", 2], "--classify trains on prototype tasks"),
     (["census", "--max-sweeps", 0], "--max-sweeps must be in"),
+    (["census", "--p", 0], "--p must be >= 1"),
+    (["census", "--radius-cues", -1], "--radius-cues must be >= 0"),
+    (["census", "--profiles", "out.txt"], "--profiles must end in .npz"),
+    (["census", "--dataset", "digits", "--prototypes", 2], "takes no --patterns or --dataset"),
+    (["census", "--patterns", "missing.npz"], "no such file"),
     (["census", "--model", "poly"], "--degree must be"),
     (["gen", "--n", 20, "--p", 5, "--prototypes", 6, "-o", "x.npz"], "--prototypes must be in [1, P=5]"),
+    (["gen", "--n", 20, "--p", 5, "--example-noise", 0.2, "-o", "x.npz"],
+     "--example-noise needs --prototypes"),
+    (["gen", "--dataset", "digits", "--prototypes", 2, "-o", "x.npz"], "takes no --dataset or --kind"),
     (["gen", "--n", 20, "--p", 5, "--prototypes", 2, "--example-noise", 0.9, "-o", "x.npz"],
      "--example-noise must be in [0, 0.5]"),
 ])
@@ -382,3 +398,50 @@ def test_mixture_budget_gives_up_honestly():
     is_mix, _, gave_up = lib.mixtures(states, x, 3, budget=10**9)
     assert not gave_up.any()
     np.testing.assert_array_equal(is_mix, [naive.is_mixture(y, x, 3) for y in states])
+
+
+def near_root_exp_set(n: int) -> np.ndarray:
+    """tests/test_exact.py's set: at y = xi_0, unit 0's exp gain is proportional to q^j (2 - q),
+    q = e^(2 beta), so at beta = ln(2)/2 (+- one ulp) only exact arithmetic decides it."""
+    xi = np.ones(n, dtype=np.int8)
+
+    def flips(units):
+        y = xi.copy()
+        y[units] = -1
+        return y
+
+    agree = flips([1, 2])
+    return np.array([xi, flips([0]), agree, agree, flips([0, 3])], dtype=np.int8)
+
+
+@pytest.mark.parametrize("beta", [math.log(2) / 2, float(np.nextafter(math.log(2) / 2, 1.0)),
+                                  float(np.nextafter(math.log(2) / 2, 0.0))])
+def test_census_level3_decisions_match_naive(beta):
+    """Starts whose decisions need level 3 (exact arithmetic): the kernel flags them, the census
+    reruns them with exact signs and ends where the exact naive dynamics end."""
+    from capacity_cli.kernels.census import relax_starts
+    from capacity_cli.models import gain_arithmetic
+
+    n = 12
+    model = BinaryDAM("exp", beta=beta)
+    x = near_root_exp_set(n)
+    starts = np.concatenate([x, lib.random_starts(n, 20, 3)]).astype(np.int8)
+    a = gain_arithmetic(model, n, len(x))
+    needs = np.zeros(len(starts), dtype=np.bool_)
+    relax_starts(starts, np.arange(len(starts)), np.ascontiguousarray(x.T), len(x), a.gain, False, a.exact,
+                 a.shiftable, a.levels.table, a.levels.ratio_form, np.uint64(9), 20,
+                 np.empty_like(starts), np.zeros(len(starts), dtype=np.int64),
+                 np.zeros(len(starts), dtype=np.bool_), needs)
+    assert needs[0]  # the level-3 path is exercised
+    got = lib.binary_dynamics(model, x).relax(starts, np.arange(len(starts)), 9, 20)
+    finals, sweeps, converged = naive.relax_starts(model, x, starts, 9, 20)
+    np.testing.assert_array_equal(got.finals, finals)
+    np.testing.assert_array_equal(got.sweeps, sweeps)
+    np.testing.assert_array_equal(got.converged, converged)
+
+
+def test_cli_from_cues():
+    code, out = run(["census", "--n", 50, "--p", 3, "--starts", 60, "--from-cues", 0.1, "--radius-cues", 0])
+    assert code == 0, out
+    # three well-separated patterns at alpha = 0.06, cues with 5 flipped bits: every start retrieves
+    assert "stored           3       60   1.0000" in out
