@@ -405,8 +405,8 @@ def basin_radii(dynamics: CensusDynamics, x: np.ndarray, cues: int, seed: int = 
     at least half of ``cues`` cues relax exactly back to the pattern, by binary search over k
     (retrieval assumed to get no easier as k grows); -1 when the pattern is not a fixed point.
 
-    Cue c of pattern mu at k flips is drawn from default_rng([seed, mu, k, c-block]) and relaxed on
-    stream index (mu (N + 1) + k) cues + c: the same whatever order the search visits.
+    The cues of pattern mu at k flips come from default_rng([seed, stream, mu, k]) and cue c relaxes on
+    stream index (mu (N + 1) + k) cues + c: the same whatever order the search visits them in.
     """
     p, n = x.shape
     lo = np.zeros(p, dtype=np.int64)  # largest k known to succeed
@@ -642,8 +642,11 @@ def census_plan(model: str, degree: int | None, beta: float | None, n: int, p: i
 
 
 def run_plan(plan: CensusPlan) -> Census:
-    """:func:`run_census` of a checked plan."""
-    return run_census(binary_dynamics(plan.model, plan.x), plan.x, plan.starts, plan.seed,
+    """:func:`run_census` of a checked plan, with the dynamics its model's family registered."""
+    from .families import family_of
+
+    build = DYNAMICS_BUILDERS[family_of(plan.model.name).name]
+    return run_census(build(plan.model, plan.x), plan.x, plan.starts, plan.seed,
                       plan.max_sweeps, plan.prototypes, plan.radius_cues)
 
 

@@ -63,6 +63,7 @@ def main(ctx: click.Context, debug: bool) -> None:
     hopcap measure  largest storable P by binary search, over many trials -> CSV
     hopcap plot     P_max against N with theory laws and fitted exponents
     hopcap fit      fitted exponents with 95% intervals for any results CSV
+    hopcap census   what a network settles into: attractor classes, basins, energy profiles
     hopcap info     what a pattern file holds
 
     Example: hopcap measure --model poly --degree 3 -o poly3.csv
