@@ -350,6 +350,8 @@ def census(model, degree, beta, n, p, patterns, dataset, prototypes, example_noi
 
     if profiles is not None and not profiles.endswith(".npz"):
         raise HopcapError("--profiles must end in .npz")
+    if threads is not None and threads < 1:
+        raise HopcapError(f"--threads must be >= 1, got {threads}")
     plan = lib.census_plan(model, degree, beta, n, p, patterns, dataset, prototypes, example_noise,
                            starts, from_cues, max_sweeps, radius_cues, classify, seed)
     with lib.threads_context(threads):
