@@ -7,7 +7,7 @@ PROFILE ?= quick
 STAMP := $(VENV)/.installed
 
 #: the study profiles make reproduce runs after configs/$(PROFILE).csv; each writes results/<profile>/
-STUDY_PROFILES := structured modern rf learning
+STUDY_PROFILES := structured modern rf learning census
 
 .PHONY: install test lint bench reproduce clean help
 
@@ -20,6 +20,7 @@ help:
 	@echo "   modern:     the softmax family and the field rule (results/modern/)"
 	@echo "   rf:         the random-feature DAM against its exact model (results/rf/)"
 	@echo "   learning:   pairwise networks with learned couplings (results/learning/)"
+	@echo "   census:     attractor census: what the binary models settle into (results/census/)"
 	@echo "make bench       numba kernels against numpy baselines"
 	@echo "make lint        ruff"
 
@@ -42,6 +43,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/softmax_bench.py
 	$(BIN)/python benchmarks/rf_bench.py
 	$(BIN)/python benchmarks/pairwise_bench.py
+	$(BIN)/python benchmarks/census_bench.py
 
 reproduce: $(STAMP)
 	$(BIN)/python -m capacity_cli.reproduce --profile $(PROFILE) --results results

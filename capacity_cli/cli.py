@@ -63,6 +63,7 @@ def main(ctx: click.Context, debug: bool) -> None:
     hopcap measure  largest storable P by binary search, over many trials -> CSV
     hopcap plot     P_max against N with theory laws and fitted exponents
     hopcap fit      fitted exponents with 95% intervals for any results CSV
+    hopcap census   what a network settles into: attractor classes, basins, energy profiles
     hopcap info     what a pattern file holds
 
     Example: hopcap measure --model poly --degree 3 -o poly3.csv
@@ -79,7 +80,12 @@ def main(ctx: click.Context, debug: bool) -> None:
 @seed_option
 @click.option("-o", "--output", type=click.Path(dir_okay=False), required=True,
               help="Output .npz (patterns + parameters + achieved statistics) or .npy (patterns only).")
-def gen(n, p, dataset, bias, correlation, min_distance, max_tries, kind, seed, output):
+@click.option("--prototypes", type=int, default=None,
+              help="Prototype task: P noisy examples of this many random prototypes (hopcap census).")
+@click.option("--example-noise", type=float, default=0.1, show_default=True,
+              help="With --prototypes: each unit of an example is flipped with this probability.")
+def gen(n, p, dataset, bias, correlation, min_distance, max_tries, kind, seed, output, prototypes,
+        example_noise):
     """Generate P patterns of length N and report what they achieved.
 
     Binary patterns (--kind pm1): each unit is +1 with probability --bias; unit i copies unit i-1
@@ -88,9 +94,15 @@ def gen(n, p, dataset, bias, correlation, min_distance, max_tries, kind, seed, o
     i.i.d. Gaussian rows rescaled to norm sqrt(N) (float32), for the continuous models.
     """
     from .datasets import PatternSpec, dataset_patterns, generate_patterns, pattern_stats, save_patterns
+    from .errors import HopcapError
     from .results import check_writable
 
     check_writable(output)
+    if prototypes is not None and (dataset or kind != "pm1"):
+        raise HopcapError("--prototypes generates +-1 examples; it takes no --dataset or --kind")
+    if prototypes is None and click.get_current_context().get_parameter_source("example_noise") \
+            == ParameterSource.COMMANDLINE:
+        raise HopcapError("--example-noise needs --prototypes")
     if dataset and kind != "pm1":
         raise click.UsageError("--kind describes generated patterns, not --dataset")
     if dataset:
@@ -105,6 +117,15 @@ def gen(n, p, dataset, bias, correlation, min_distance, max_tries, kind, seed, o
         return
     if n is None or p is None:
         raise click.UsageError("gen needs --n and --p (or --dataset)")
+    if prototypes is not None:
+        from .census import prototype_set
+
+        ps = prototype_set(n, p, prototypes, example_noise, seed)
+        save_patterns(output, ps.examples, prototypes=ps.prototypes, prototype_of=ps.prototype_of,
+                      example_noise=example_noise, n=n, p=p, seed=seed, hopcap_version=__version__)
+        click.echo(f"wrote {output}: P={p} N={n}, examples of {prototypes} prototypes "
+                   f"(example noise {example_noise:g})")
+        return
     spec = PatternSpec(n, bias=bias, correlation=correlation, min_distance=min_distance,
                        max_tries=max_tries, kind=kind)
     if kind == "sphere":
@@ -284,6 +305,69 @@ def fit(csv, form):
             continue
         click.echo(f"{group_label(key):<40} {use:<9} {f.slope:>8.4f} "
                    f"{f'[{f.ci_low:.4f}, {f.ci_high:.4f}]':>20} {f'{f.n_min}-{f.n_max}':>12}{note}")
+
+
+@main.command()
+@click.option("--model", default="hebbian", help="A model with fixed-point dynamics on +-1 states: "
+              "hebbian, poly, rectpoly, exp.")
+@click.option("--degree", type=int, default=None, help="Degree a of poly / rectpoly.")
+@click.option("--beta", type=float, default=None, help="Inverse temperature of exp (default 1).")
+@click.option("--n", "n", type=int, default=100, show_default=True, help="Units (generated sets).")
+@click.option("--p", "p", type=int, default=None, help="Stored patterns: generated sets (default 10), "
+              "or the first P of --patterns/--dataset (default all).")
+@click.option("--patterns", type=click.Path(dir_okay=False), default=None,
+              help="Stored set from a .npy/.npz (a gen --prototypes file brings its prototypes).")
+@dataset_option
+@click.option("--prototypes", type=int, default=None,
+              help="Store P noisy examples of this many random prototypes (prototype class).")
+@click.option("--example-noise", type=float, default=0.1, show_default=True,
+              help="With --prototypes: flip probability of each unit of an example, in [0, 0.5].")
+@click.option("--starts", type=int, default=1000, show_default=True, help="Number of starts (>= 1).")
+@click.option("--from-cues", "from_cues", type=float, default=None,
+              help="Start from noisy cues (round(RHO N) flipped units of pattern s mod P) instead of "
+                   "uniformly random states.")
+@click.option("--max-sweeps", type=int, default=100, show_default=True,
+              help="Sweep cap; starts still moving after it are counted as not converged.")
+@click.option("--radius-cues", type=int, default=20, show_default=True,
+              help="Cues per test in the basin-radius search of each stored pattern (0: skip).")
+@click.option("--profiles", type=click.Path(dir_okay=False), default=None,
+              help="Write the distinct fixed points, classes, energies and energy profiles to this .npz.")
+@click.option("--classify", type=int, default=None,
+              help="Also train classifiers on the energy profiles of this many prototype-task networks "
+                   "and test them on as many others (needs --prototypes): accuracy table.")
+@seed_option
+@click.option("--threads", type=int, default=None, help="Numba threads (default: all cores); results "
+              "do not depend on it.")
+def census(model, degree, beta, n, p, patterns, dataset, prototypes, example_noise, starts, from_cues,
+           max_sweeps, radius_cues, profiles, classify, seed, threads):
+    """Attractor census: relax from many starts, classify the fixed points reached.
+
+    Classes: stored, reversed, prototype, mixture3/mixture5 (sign of a signed sum of 3 or 5 stored
+    patterns, checked exactly), other. Per class: distinct states, basin (fraction of starts),
+    energy mean and spread; the mean basin radius of the stored patterns.
+
+    Example: hopcap census --model hebbian --n 100 --p 10 --starts 10000
+    """
+    from . import census as lib
+    from .errors import HopcapError
+
+    if profiles is not None and not profiles.endswith(".npz"):
+        raise HopcapError("--profiles must end in .npz")
+    if threads is not None and threads < 1:
+        raise HopcapError(f"--threads must be >= 1, got {threads}")
+    plan = lib.census_plan(model, degree, beta, n, p, patterns, dataset, prototypes, example_noise,
+                           starts, from_cues, max_sweeps, radius_cues, classify, seed)
+    with lib.threads_context(threads):
+        result = lib.run_plan(plan)
+        click.echo(lib.format_table(result))
+        if profiles:
+            lib.write_profiles(profiles, result)
+            click.echo(f"wrote {profiles}")
+        if classify:
+            task = (plan.x.shape[0], prototypes, example_noise)
+            rows = lib.classification_table(plan.model, plan.x.shape[1], [task], classify, starts, seed,
+                                            max_sweeps)
+            click.echo(lib.format_accuracy(rows))
 
 
 if __name__ == "__main__":  # pragma: no cover
