@@ -16,6 +16,7 @@ from . import __version__
 from .options import (
     MEASURE_OPTIONS,
     click_options,
+    code_option,
     dataset_option,
     gen_size_options,
     generator_options,
@@ -75,17 +76,19 @@ def main(ctx: click.Context, debug: bool) -> None:
 @gen_size_options
 @dataset_option
 @generator_options
+@code_option
 @kind_option
 @seed_option
 @click.option("-o", "--output", type=click.Path(dir_okay=False), required=True,
               help="Output .npz (patterns + parameters + achieved statistics) or .npy (patterns only).")
-def gen(n, p, dataset, bias, correlation, min_distance, max_tries, kind, seed, output):
+def gen(n, p, dataset, bias, correlation, min_distance, max_tries, code, kind, seed, output):
     """Generate P patterns of length N and report what they achieved.
 
     Binary patterns (--kind pm1): each unit is +1 with probability --bias; unit i copies unit i-1
     with probability --correlation; with --min-distance d every pair of patterns differs in at least
     d units. Requests that no set can meet (Plotkin/Hamming bounds) fail at once. --kind sphere:
     i.i.d. Gaussian rows rescaled to norm sqrt(N) (float32), for the continuous models.
+    --code bch|rm: distinct random codewords of a code with distance >= --min-distance.
     """
     from .datasets import PatternSpec, dataset_patterns, generate_patterns, pattern_stats, save_patterns
     from .results import check_writable
@@ -93,6 +96,8 @@ def gen(n, p, dataset, bias, correlation, min_distance, max_tries, kind, seed, o
     check_writable(output)
     if dataset and kind != "pm1":
         raise click.UsageError("--kind describes generated patterns, not --dataset")
+    if dataset and code:
+        raise click.UsageError("--code describes generated patterns, not --dataset")
     if dataset:
         x = dataset_patterns(dataset)[:p]
         stats = pattern_stats(x)
@@ -106,7 +111,7 @@ def gen(n, p, dataset, bias, correlation, min_distance, max_tries, kind, seed, o
     if n is None or p is None:
         raise click.UsageError("gen needs --n and --p (or --dataset)")
     spec = PatternSpec(n, bias=bias, correlation=correlation, min_distance=min_distance,
-                       max_tries=max_tries, kind=kind)
+                       max_tries=max_tries, kind=kind, code=code)
     if kind == "sphere":
         from .datasets import sphere_patterns
 
@@ -117,11 +122,20 @@ def gen(n, p, dataset, bias, correlation, min_distance, max_tries, kind, seed, o
         return
     x = generate_patterns(spec, p, seed=seed)
     stats = pattern_stats(x)
+    described = {}
+    if code:
+        from .codes import code_metadata
+
+        described = code_metadata(spec)
     save_patterns(output, x, n=n, p=p, bias=bias, correlation=spec.correlation,
                   min_distance=spec.min_distance, seed=seed, hopcap_version=__version__,
                   achieved_bias=stats.bias, achieved_correlation=stats.mean_abs_correlation,
-                  achieved_min_distance=stats.min_distance, achieved_mean_distance=stats.mean_distance)
+                  achieved_min_distance=stats.min_distance, achieved_mean_distance=stats.mean_distance,
+                  **described)
     click.echo(f"wrote {output}: P={p} N={n}")
+    if code:
+        click.echo(f"  code                   [{described['code_n']}, {described['code_k']}, "
+                   f"{described['code_d']}] {described['code_name']}")
     _echo_stats(stats)
 
 
@@ -225,6 +239,8 @@ def _echo_summaries(summaries) -> None:
             what += f", c={c.spec.correlation:g}"
         if c.spec is not None and c.spec.min_distance:
             what += f", d>={c.spec.min_distance}"
+        if c.spec is not None and c.spec.code:
+            what += f", {c.spec.code}"
         if c.patterns is not None:
             what += f", {c.patterns_label}"
         if c.kind != "pm1":
