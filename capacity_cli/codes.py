@@ -20,6 +20,12 @@ Codes offered (``--code``):
 * ``rm``: the first-order Reed-Muller code RM(1, m), [2^m, m + 1, 2^(m-1)]: 2N words, the extreme of
   separation (every pair at distance N/2 except complements, at N).
 
+Complementary pairs: these codes (except shortened BCH codes) hold the all-ones word, so with every
+codeword its complement, the pattern -x at distance N. A set holding x and -x is degenerate for
+polynomial energies: for odd degree their terms F(x.s) + F(-x.s) cancel, for even degree -x is a
+second copy of x's attractor. Samples therefore hold at most one word of each complementary pair
+(each pair chosen without replacement, its member by a fair coin): 2^(k-1) patterns are available.
+
 Feature correlation at fixed distance (``--correlation c``): distance-preserving maps of Hamming
 space (coordinate permutations, XOR with a fixed word) leave every |feature correlation| as it is,
 so they cannot vary it. Instead a code of length N - t, t = round(c (N - 1)), is expanded to length
@@ -66,11 +72,24 @@ class LinearCode:
     k: int
     d: int
     generator: np.ndarray = field(compare=False, repr=False)
+    #: The message of the all-ones word when the code holds it (then every codeword's complement
+    #: is a codeword too), else None.
+    complement: np.ndarray | None = field(default=None, compare=False, repr=False)
 
     @property
     def size(self) -> int:
         """Number of codewords, 2^k."""
         return 2**self.k
+
+    @property
+    def free_bits(self) -> int:
+        """Message bits a sample draws: k, or k - 1 when words come one per complementary pair."""
+        return self.k - (self.complement is not None)
+
+    @property
+    def available(self) -> int:
+        """How many patterns a sample can hold: 2^k, or 2^(k-1) codewords up to sign."""
+        return 2**self.free_bits
 
     @property
     def label(self) -> str:
@@ -284,7 +303,10 @@ def bch_code(n: int, d: int) -> LinearCode:
         g = np.concatenate([g, (g.sum(axis=1, dtype=np.int64) % 2).astype(np.uint8)[:, None]], axis=1)
     s = plan.shortened
     g = np.ascontiguousarray(g[s:, s:])
-    return LinearCode("bch", plan.name, plan.n, plan.k, plan.d, g)
+    ones = np.ones(plan.k, dtype=np.uint8)  # systematic: the all-ones word's message is all ones
+    complement = ones if (encode(LinearCode("bch", "", plan.n, plan.k, plan.d, g), ones[None])
+                          < 0).all() else None
+    return LinearCode("bch", plan.name, plan.n, plan.k, plan.d, g, complement)
 
 
 @functools.cache
@@ -298,7 +320,9 @@ def reed_muller_code(n: int, d: int) -> LinearCode:
                           f"--min-distance {d} is beyond it")
     positions = np.arange(n)
     rows = [np.ones(n, dtype=np.uint8)] + [((positions >> j) & 1).astype(np.uint8) for j in range(m)]
-    return LinearCode("rm", f"first-order Reed-Muller RM(1, {m})", n, m + 1, n // 2, np.stack(rows))
+    complement = np.eye(m + 1, dtype=np.uint8)[0]  # row 0 is the all-ones word
+    return LinearCode("rm", f"first-order Reed-Muller RM(1, {m})", n, m + 1, n // 2, np.stack(rows),
+                      complement)
 
 
 # ------------------------------------------------------------------------------ requests
@@ -352,16 +376,19 @@ def spec_code(spec) -> LinearCode:
 def check_code_request(spec, p: int) -> None:
     """Raise when the code cannot give ``p`` distinct codewords (P > 2^k)."""
     code = spec_code(spec)
-    if p > code.size:
-        raise HopcapError(f"the {code.label} code has only 2^{code.k} = {code.size} codewords, "
-                          f"fewer than --p {p}; lower --p or --min-distance")
+    if p > code.available:
+        pairs = f", 2^{code.free_bits} = {code.available} up to sign" if code.complement is not None \
+            else ""
+        raise HopcapError(f"the {code.label} code has only 2^{code.k} = {code.size} codewords"
+                          f"{pairs}, fewer than --p {p}; lower --p or --min-distance")
 
 
 def code_metadata(spec) -> dict:
     """What a pattern file records about the code (``hopcap info`` shows it)."""
     code = spec_code(spec)
     return {"code": spec.code, "code_name": code.name, "code_n": code.n, "code_k": code.k,
-            "code_d": code.d, "copied_units": spec.n - code.n}
+            "code_d": code.d, "copied_units": spec.n - code.n,
+            "one_word_per_complementary_pair": code.complement is not None}
 
 
 # ------------------------------------------------------------------------------ sampling
@@ -417,28 +444,40 @@ class CodeStream:
         return np.random.default_rng([*self.entropy, STREAM_TAG, purpose, chunk])
 
     def _next_messages(self) -> np.ndarray | None:
-        """The next chunk of new (never drawn) messages as 0/1 rows; None when none are left."""
-        k = self.code.k
-        if k <= PERMUTE_MAX_BITS:
+        """The next chunk of new (never drawn) messages as 0/1 rows; None when none are left.
+
+        Free bits u are drawn without replacement. When the code holds the all-ones word, u fills
+        the message bits other than a pivot (a bit of the complement's message), the pivot is 0, and
+        a fair sign bit adds the complement's message: one uniformly chosen word of each pair.
+        """
+        bits = self.code.free_bits
+        if bits <= PERMUTE_MAX_BITS:
             if self._order is None:
-                self._order = self._rng(2, 0).permutation(2**k)
+                self._order = self._rng(2, 0).permutation(2**bits)
             start = self._chunk * MESSAGE_CHUNK
-            self._chunk += 1
             if start >= len(self._order):
                 return None
-            return message_bits(self._order[start: start + MESSAGE_CHUNK], k)
-        draws = self._rng(3, self._chunk).integers(0, 2, size=(MESSAGE_CHUNK, k), dtype=np.uint8)
+            free = message_bits(self._order[start: start + MESSAGE_CHUNK], bits)
+        else:
+            draws = self._rng(3, self._chunk).integers(0, 2, size=(MESSAGE_CHUNK, bits), dtype=np.uint8)
+            keep = []
+            for r, key in enumerate(np.packbits(draws, axis=1)):
+                key = key.tobytes()
+                if key not in self._seen:  # distinct messages: sampling without replacement
+                    self._seen.add(key)
+                    keep.append(r)
+            free = draws[keep]
+        signs = self._rng(4, self._chunk).integers(0, 2, size=len(free), dtype=np.uint8)
         self._chunk += 1
-        keep = []
-        for r, key in enumerate(np.packbits(draws, axis=1)):
-            key = key.tobytes()
-            if key not in self._seen:  # distinct messages: sampling without replacement
-                self._seen.add(key)
-                keep.append(r)
-        return draws[keep]
+        complement = self.code.complement
+        if complement is None:
+            return free
+        pivot = int(np.argmax(complement))
+        messages = np.insert(free, pivot, 0, axis=1)
+        return messages ^ (signs[:, None] * complement[None, :])
 
     def take(self, p: int) -> np.ndarray:
-        """The first min(p, 2^k) patterns as a read-only (p, N) int8 view."""
+        """The first min(p, code.available) patterns as a read-only (p, N) int8 view."""
         while self._count < p and not self.exhausted:
             messages = self._next_messages()
             if messages is None:

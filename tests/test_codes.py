@@ -138,10 +138,31 @@ def test_sampled_set_distance_matches_naive_pairs():
     assert pattern_stats(x).min_distance == naive_min_distance(x) >= 11
 
 
-def test_rm_samples_are_at_distance_n_over_2_or_n():
-    x = generate_patterns(PatternSpec(32, min_distance=16, code="rm"), 64, seed=2)
-    dist = (x[:, None, :] != x[None, :, :]).sum(-1)[np.triu_indices(64, 1)]
-    assert set(np.unique(dist).tolist()) == {16, 32}
+def test_rm_samples_up_to_sign_are_orthogonal():
+    """RM(1, m) holds N words up to sign (Hadamard rows): every pair at distance exactly N/2."""
+    x = generate_patterns(PatternSpec(32, min_distance=16, code="rm"), 32, seed=2)
+    dist = (x[:, None, :] != x[None, :, :]).sum(-1)[np.triu_indices(32, 1)]
+    assert set(np.unique(dist).tolist()) == {16}
+
+
+@pytest.mark.parametrize("n, d, p", [(63, 27, 512), (64, 28, 512), (127, 31, 3000), (15, 5, 64)])
+def test_no_sample_holds_a_word_and_its_complement(n, d, p):
+    spec = PatternSpec(n, min_distance=d, code="bch")
+    stream = CodeStream(spec, (1, 2))
+    assert stream.code.complement is not None  # these codes hold the all-ones word
+    x = np.array(stream.take(p))
+    assert len(x) == min(p, stream.code.available)
+    assert pattern_stats(x).min_distance >= d
+    keys = {row.tobytes() for row in x}
+    assert not any((-row).tobytes() in keys for row in x)
+    assert 0.3 < (x[:, 0] > 0).mean() < 0.7  # the pivot unit takes both signs (fair coin)
+
+
+def test_shortened_codes_have_no_complements_and_use_every_codeword():
+    stream = CodeStream(PatternSpec(12, min_distance=4, code="bch"), (0, 0))
+    assert stream.code.complement is None and stream.code.available == stream.code.size == 2**7
+    x = np.array(stream.take(1000))
+    assert len(np.unique(x, axis=0)) == 128 and stream.exhausted
 
 
 @pytest.mark.parametrize("n, d, c", [(63, 11, 0.3), (64, 9, 0.5), (40, 5, 0.25), (127, 21, 0.1)])
@@ -177,11 +198,11 @@ def test_same_seed_same_set_and_prefix_stable():
         assert np.array_equal(generate_patterns(spec, 50, seed=9), generate_patterns(spec, 50, seed=9))
 
 
-def test_small_code_ends_after_every_codeword():
+def test_small_code_ends_after_every_codeword_up_to_sign():
     stream = CodeStream(PatternSpec(8, min_distance=4, code="rm"), (0, 0))
     x = np.array(stream.take(100))
-    assert x.shape == (16, 8) and stream.exhausted
-    assert len(np.unique(x, axis=0)) == 16
+    assert x.shape == (8, 8) and stream.exhausted
+    assert len(np.unique(np.concatenate([x, -x]), axis=0)) == 16  # all 16 codewords, one per pair
 
 
 # ------------------------------------------------------------------------------ refusals
@@ -193,7 +214,7 @@ def test_small_code_ends_after_every_codeword():
     (dict(n=40, min_distance=35, code="bch"), 2, "no BCH code of length 40"),
     (dict(n=64, min_distance=33, code="rm"), 2, "beyond it"),
     (dict(n=48, min_distance=8, code="rm"), 2, "N = 2\\^m"),
-    (dict(n=16, min_distance=8, code="rm"), 33, "only 2\\^5"),
+    (dict(n=16, min_distance=8, code="rm"), 17, "only 2\\^5 = 32 codewords, 2\\^4 = 16 up to sign"),
     (dict(n=63, min_distance=2, code="bch"), 2, ">= 3"),
     (dict(n=63, min_distance=9, code="bch", bias=0.3), 2, "no --bias"),
     (dict(n=64, min_distance=9, code="rm", correlation=0.2), 2, "no --correlation"),
@@ -235,7 +256,7 @@ def test_measure_with_a_code_records_it_and_caps_at_the_code_size(tmp_path):
     rows = run_measurements(configs, output=str(out), progress=False)
     for row in rows:
         assert row["code"] == "rm" and row["achieved_min_distance"] >= 8
-        assert row["p_max"] <= 32 and (row["p_max"] < 32 or row["capped"])
+        assert row["p_max"] <= 16 and (row["p_max"] < 16 or row["capped"])
 
 
 def test_measure_refuses_code_with_given_patterns_and_oversized_degree_sets(tmp_path):
