@@ -374,7 +374,7 @@ def spec_code(spec) -> LinearCode:
 
 
 def check_code_request(spec, p: int) -> None:
-    """Raise when the code cannot give ``p`` distinct codewords (P > 2^k)."""
+    """Raise when the code cannot give ``p`` distinct patterns (P above ``code.available``)."""
     code = spec_code(spec)
     if p > code.available:
         pairs = f", 2^{code.free_bits} = {code.available} up to sign" if code.complement is not None \

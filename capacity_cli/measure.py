@@ -232,6 +232,8 @@ def configs_from_options(values: Mapping[str, Any], given: set[str] | None = Non
         raise HopcapError("--kind describes generated patterns; a given set's kind is read from it")
     if (v["patterns"] is not None or v["dataset"] is not None) and v["code"] is not None:
         raise HopcapError("--code describes generated patterns, not a given set")
+    if v["code"] is not None and "max_tries" in given:
+        raise HopcapError("--max-tries does not apply to --code (codewords need no rejection)")
     configs: list[MeasureConfig] = []
     if v["patterns"] is not None or v["dataset"] is not None:
         if v["patterns"] is not None:

@@ -262,6 +262,9 @@ def test_measure_with_a_code_records_it_and_caps_at_the_code_size(tmp_path):
 def test_measure_refuses_code_with_given_patterns_and_oversized_degree_sets(tmp_path):
     with pytest.raises(HopcapError, match="not a given set"):
         configs_from_options({"model": "poly", "dataset": "digits", "code": "bch"})
+    with pytest.raises(HopcapError, match="--max-tries does not apply"):
+        configs_from_options({"model": "poly", "n": [63], "min_distance": [11], "code": "bch",
+                              "max_tries": 5})
     with pytest.raises(HopcapError, match="only 2\\^10"):
         configs_from_options({"model": "poly", "search": "degree", "p": 2000, "n": [63],
                               "min_distance": [27], "code": "bch"})
