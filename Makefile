@@ -13,7 +13,7 @@ STUDY_PROFILES := structured modern separation
 
 help:
 	@echo "make test        install (.venv) and run the test suite"
-	@echo "make reproduce   run configs/$(PROFILE).csv, structured.csv and modern.csv, draw every figure"
+	@echo "make reproduce   run configs/$(PROFILE).csv, structured.csv, modern.csv and separation.csv, draw every figure"
 	@echo "                 (PROFILE=quick: about 12 min on 2 cores in all; PROFILE=full: larger N, hours)"
 	@echo "make reproduce-<profile>    one study profile: $(STUDY_PROFILES)"
 	@echo "   structured: capacity against separation and feature correlation"
