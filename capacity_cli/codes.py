@@ -15,10 +15,11 @@ Codes offered (``--code``):
   odd); and either one shortened (the codewords with the first s message bits 0, those positions
   deleted: [n - s, k - s, >= d]) for other lengths. Of the candidates for length N, the one with the
   most codewords is taken. The generator polynomial is built here (GF(2^m) on the Conway
-  polynomial, cyclotomic cosets, minimal polynomials: integers only, milliseconds); the tests check
+  polynomial, cyclotomic cosets, minimal polynomials: integers only, 1 ms at n = 127); the tests check
   it against the ``galois`` package, whose construction costs seconds of JIT compilation per field.
 * ``rm``: the first-order Reed-Muller code RM(1, m), [2^m, m + 1, 2^(m-1)]: 2N words, the extreme of
-  separation (every pair at distance N/2 except complements, at N).
+  separation (every pair at distance N/2 except complements, at N; the N words up to sign are the
+  rows of a Hadamard matrix).
 
 Complementary pairs: these codes (except shortened BCH codes) hold the all-ones word, so with every
 codeword its complement, the pattern -x at distance N. A set holding x and -x is degenerate for
