@@ -7,13 +7,13 @@ PROFILE ?= quick
 STAMP := $(VENV)/.installed
 
 #: the study profiles make reproduce runs after configs/$(PROFILE).csv; each writes results/<profile>/
-STUDY_PROFILES := structured modern rf learning census
+STUDY_PROFILES := structured modern rf learning census separation
 
 .PHONY: install test lint bench reproduce clean help
 
 help:
 	@echo "make test        install (.venv) and run the test suite"
-	@echo "make reproduce   run configs/$(PROFILE).csv, structured.csv and modern.csv, draw every figure"
+	@echo "make reproduce   run configs/$(PROFILE).csv and every study profile below, draw every figure"
 	@echo "                 (PROFILE=quick: about 12 min on 2 cores in all; PROFILE=full: larger N, hours)"
 	@echo "make reproduce-<profile>    one study profile: $(STUDY_PROFILES)"
 	@echo "   structured: capacity against separation and feature correlation"
@@ -21,6 +21,7 @@ help:
 	@echo "   rf:         the random-feature DAM against its exact model (results/rf/)"
 	@echo "   learning:   pairwise networks with learned couplings (results/learning/)"
 	@echo "   census:     attractor census: what the binary models settle into (results/census/)"
+	@echo "   separation: capacity against the distance of error-correcting-code sets (results/separation/)"
 	@echo "make bench       numba kernels against numpy baselines"
 	@echo "make lint        ruff"
 

@@ -16,6 +16,7 @@ from . import __version__
 from .options import (
     MEASURE_OPTIONS,
     click_options,
+    code_option,
     dataset_option,
     gen_size_options,
     generator_options,
@@ -76,6 +77,7 @@ def main(ctx: click.Context, debug: bool) -> None:
 @gen_size_options
 @dataset_option
 @generator_options
+@code_option
 @kind_option
 @seed_option
 @click.option("-o", "--output", type=click.Path(dir_okay=False), required=True,
@@ -84,7 +86,7 @@ def main(ctx: click.Context, debug: bool) -> None:
               help="Prototype task: P noisy examples of this many random prototypes (hopcap census).")
 @click.option("--example-noise", type=float, default=0.1, show_default=True,
               help="With --prototypes: each unit of an example is flipped with this probability.")
-def gen(n, p, dataset, bias, correlation, min_distance, max_tries, kind, seed, output, prototypes,
+def gen(n, p, dataset, bias, correlation, min_distance, max_tries, code, kind, seed, output, prototypes,
         example_noise):
     """Generate P patterns of length N and report what they achieved.
 
@@ -92,19 +94,22 @@ def gen(n, p, dataset, bias, correlation, min_distance, max_tries, kind, seed, o
     with probability --correlation; with --min-distance d every pair of patterns differs in at least
     d units. Requests that no set can meet (Plotkin/Hamming bounds) fail at once. --kind sphere:
     i.i.d. Gaussian rows rescaled to norm sqrt(N) (float32), for the continuous models.
+    --code bch|rm: distinct random codewords of a code with distance >= --min-distance.
     """
     from .datasets import PatternSpec, dataset_patterns, generate_patterns, pattern_stats, save_patterns
     from .errors import HopcapError
     from .results import check_writable
 
     check_writable(output)
-    if prototypes is not None and (dataset or kind != "pm1"):
-        raise HopcapError("--prototypes generates +-1 examples; it takes no --dataset or --kind")
+    if prototypes is not None and (dataset or kind != "pm1" or code):
+        raise HopcapError("--prototypes generates +-1 examples; it takes no --dataset, --kind or --code")
     if prototypes is None and click.get_current_context().get_parameter_source("example_noise") \
             == ParameterSource.COMMANDLINE:
         raise HopcapError("--example-noise needs --prototypes")
     if dataset and kind != "pm1":
         raise click.UsageError("--kind describes generated patterns, not --dataset")
+    if dataset and code:
+        raise click.UsageError("--code describes generated patterns, not --dataset")
     if dataset:
         x = dataset_patterns(dataset)[:p]
         stats = pattern_stats(x)
@@ -127,7 +132,7 @@ def gen(n, p, dataset, bias, correlation, min_distance, max_tries, kind, seed, o
                    f"(example noise {example_noise:g})")
         return
     spec = PatternSpec(n, bias=bias, correlation=correlation, min_distance=min_distance,
-                       max_tries=max_tries, kind=kind)
+                       max_tries=max_tries, kind=kind, code=code)
     if kind == "sphere":
         from .datasets import sphere_patterns
 
@@ -138,11 +143,20 @@ def gen(n, p, dataset, bias, correlation, min_distance, max_tries, kind, seed, o
         return
     x = generate_patterns(spec, p, seed=seed)
     stats = pattern_stats(x)
+    described = {}
+    if code:
+        from .codes import code_metadata
+
+        described = code_metadata(spec)
     save_patterns(output, x, n=n, p=p, bias=bias, correlation=spec.correlation,
                   min_distance=spec.min_distance, seed=seed, hopcap_version=__version__,
                   achieved_bias=stats.bias, achieved_correlation=stats.mean_abs_correlation,
-                  achieved_min_distance=stats.min_distance, achieved_mean_distance=stats.mean_distance)
+                  achieved_min_distance=stats.min_distance, achieved_mean_distance=stats.mean_distance,
+                  **described)
     click.echo(f"wrote {output}: P={p} N={n}")
+    if code:
+        click.echo(f"  code                   [{described['code_n']}, {described['code_k']}, "
+                   f"{described['code_d']}] {described['code_name']}")
     _echo_stats(stats)
 
 
@@ -249,6 +263,8 @@ def _echo_summaries(summaries) -> None:
             what += f", c={c.spec.correlation:g}"
         if c.spec is not None and c.spec.min_distance:
             what += f", d>={c.spec.min_distance}"
+        if c.spec is not None and c.spec.code:
+            what += f", {c.spec.code}"
         if c.patterns is not None:
             what += f", {c.patterns_label}"
         if c.kind != "pm1":

@@ -46,6 +46,7 @@ class PatternSpec:
     min_distance: int = 0
     max_tries: int = DEFAULT_MAX_TRIES
     kind: str = "pm1"  # "pm1": +-1 rows as above; "sphere": Gaussian rows of norm sqrt(n)
+    code: str | None = None  # "bch" or "rm": random codewords of a code with distance >= min_distance
 
     def __post_init__(self) -> None:
         if not _is_whole(self.n) or not (2 <= self.n <= N_MAX):
@@ -65,6 +66,10 @@ class PatternSpec:
         if not _is_whole(self.max_tries) or not (1 <= self.max_tries <= MAX_TRIES_MAX):
             raise HopcapError(f"--max-tries must be an integer in [1, {MAX_TRIES_MAX}], "
                               f"got {self.max_tries}")
+        if self.code is not None:  # codes.py: sets sampled from error-correcting codes
+            from .codes import check_code_spec
+
+            check_code_spec(self)
 
 
 def _is_whole(value) -> bool:
@@ -112,6 +117,11 @@ def _log2_hamming_bound_at_least(n: int, t: int) -> float:
 
 def check_feasible(spec: PatternSpec, p: int) -> None:
     """Raise when no set of ``p`` patterns can have the requested minimum distance."""
+    if spec.code is not None:
+        from .codes import check_code_request
+
+        check_code_request(spec, p)  # the code exists and has >= p codewords
+        return
     if spec.min_distance > 0:
         bound = max_code_size(spec.n, spec.min_distance)
         if p > bound:
@@ -247,6 +257,10 @@ def pattern_source(spec: PatternSpec, entropy: tuple[int, ...]) -> Callable[[int
     """source(p) -> the first p patterns of the sequence ``spec`` and ``entropy`` define."""
     if spec.kind == "sphere":
         return SpherePatternStream(spec.n, entropy).take
+    if spec.code is not None:
+        from .codes import code_source
+
+        return code_source(spec, entropy)
     return PatternStream(spec, entropy).take
 
 
@@ -273,6 +287,10 @@ def generate_patterns(spec: PatternSpec, p: int, seed: int = 0) -> np.ndarray:
         raise HopcapError(f"--p must be >= 1, got {p}")
     check_feasible(spec, p)
     check_memory(generation_bytes(spec, p), f"{p} patterns of N={spec.n}", "lower --p or --n")
+    if spec.code is not None:
+        from .codes import code_patterns
+
+        return code_patterns(spec, p, trial_entropy(seed, 0))
     stream = PatternStream(spec, trial_entropy(seed, 0))
     rows = stream.take(p)
     if len(rows) < p:

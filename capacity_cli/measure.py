@@ -108,6 +108,8 @@ class MeasureConfig:
         check_memory(first_check_bytes(self), f"N={self.n}: the first check", advice)
         if self.spec is not None and self.spec.min_distance > 0:
             check_feasible(self.spec, 2)
+        if self.spec is not None and self.spec.code is not None and self.search == "degree":
+            check_feasible(self.spec, self.set_size)  # a code has 2^k words: the set must fit
 
     @property
     def stream_length(self) -> int:
@@ -155,8 +157,9 @@ class MeasureConfig:
             "search": self.search,
             "set_size": self.set_size if self.search == "degree" else
             self.stream_length if self.search == "recency" else None,
-            "max_tries": spec.max_tries if spec else None,
+            "max_tries": spec.max_tries if spec and spec.code is None else None,
             "max_degree": self.max_degree if self.search == "degree" else None,
+            "code": spec.code if spec else None,
         }
 
 
@@ -239,6 +242,10 @@ def configs_from_options(values: Mapping[str, Any], given: set[str] | None = Non
         raise HopcapError("give --patterns or --dataset, not both")
     if (v["patterns"] is not None or v["dataset"] is not None) and v["kind"] != "pm1":
         raise HopcapError("--kind describes generated patterns; a given set's kind is read from it")
+    if (v["patterns"] is not None or v["dataset"] is not None) and v["code"] is not None:
+        raise HopcapError("--code describes generated patterns, not a given set")
+    if v["code"] is not None and "max_tries" in given:
+        raise HopcapError("--max-tries does not apply to --code (codewords need no rejection)")
     configs: list[MeasureConfig] = []
     if v["patterns"] is not None or v["dataset"] is not None:
         if v["patterns"] is not None:
@@ -257,20 +264,20 @@ def configs_from_options(values: Mapping[str, Any], given: set[str] | None = Non
         for model in models:
             configs += grid_configs(model, criterion, v["n"] or family.default_sizes(model),
                                     v["correlation"], v["min_distance"], bias=v["bias"],
-                                    max_tries=v["max_tries"], kind=v["kind"], trials=trials,
-                                    **common)
+                                    max_tries=v["max_tries"], kind=v["kind"], code=v["code"],
+                                    trials=trials, **common)
     return unique_configs(configs)
 
 
 def grid_configs(model, criterion, sizes: Iterable[int],
                  correlations: Iterable[float] = (0.0,), min_distances: Iterable[int] = (0,), *,
                  bias: float = 0.5, max_tries: int = DEFAULT_MAX_TRIES, kind: str = "pm1",
-                 **options) -> list[MeasureConfig]:
+                 code: str | None = None, **options) -> list[MeasureConfig]:
     """One configuration of generated patterns per N, correlation and separation (in that nesting
     order); ``options`` sets the other MeasureConfig fields (trials, seed, p_cap, search, ...)."""
     return [MeasureConfig(model, criterion, spec=PatternSpec(n, bias=bias, correlation=c,
                                                              min_distance=d, max_tries=max_tries,
-                                                             kind=kind),
+                                                             kind=kind, code=code),
                           **options)
             for n in sizes for c in correlations for d in min_distances]
 

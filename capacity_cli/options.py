@@ -301,6 +301,11 @@ PATTERN_OPTIONS = (
            "(greedy rejection), at most N. A list sweeps.", sweep=True),
     Option("max_tries", Integer(1, MAX_TRIES_MAX), DEFAULT_MAX_TRIES, "Give up after this many "
            "consecutive rejected candidates."),
+    Option("code", click.Choice(["bch", "rm"]), None, "Random codewords of an error-correcting "
+           "code with distance >= --min-distance instead of greedy rejection: bch (BCH, extended or "
+           "shortened to N, N <= 1024) or rm (Reed-Muller RM(1, m), N = 2^m, d = N/2). With "
+           "--correlation c, a code of length N - round(c (N-1)) whose units are "
+           "copied to fill N (distances kept). docs/theory.md section 13."),
     Option("patterns", click.Path(dir_okay=False), None, "Measure this ordered set (.npy/.npz, +-1 "
            "or 0/1) instead of generated ones."),
     Option("dataset", click.Choice(["digits"]), None, "A real set instead of generated ones: digits "
@@ -439,6 +444,10 @@ def generator_options(f):
         f = click.option(o.flag_name, name, type=item, default=default, show_default=True,
                          help=f"{help_text} Range: {item.range_text()}.")(f)
     return f
+
+
+def code_option(f):
+    return option_named("code").click_option()(f)
 
 
 def kind_option(f):

@@ -45,6 +45,8 @@ def group_label(key: dict) -> str:
         parts.append(f"d>={int(key['min_distance'])}")
     if _clean(key.get("kind")) not in (None, "pm1"):
         parts.append(str(key["kind"]))
+    if _clean(key.get("code")) is not None:
+        parts.append(str(key["code"]))
     for column, default, short in (("eps", 0.01, "eps"), ("steps", 1, "K"), ("max_steps", 1000, "cap"),
                                    ("dtype", "float64", "")):
         value = _clean(key.get(column))

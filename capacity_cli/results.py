@@ -35,7 +35,7 @@ from .families import family_columns, family_legacy, family_outcome_columns
 SHARED_CONFIG_COLUMNS = [
     "model", "beta", "n", "criterion", "noise", "threshold", "kind", "bias", "correlation",
     "min_distance", "patterns", "patterns_sha1", "shuffle", "seed", "p_cap", "search", "set_size",
-    "max_tries", "max_degree",
+    "max_tries", "max_degree", "code",
 ]
 CONFIG_COLUMNS = SHARED_CONFIG_COLUMNS + [c for c in family_columns() if c not in SHARED_CONFIG_COLUMNS]
 RESULT_COLUMNS = [
@@ -54,7 +54,7 @@ COLUMN_KINDS = {
     "noise": "float", "threshold": "float", "kind": "text", "bias": "float", "correlation": "float",
     "min_distance": "int", "patterns": "text",
     "patterns_sha1": "text", "shuffle": "bool", "seed": "int", "p_cap": "int", "search": "text",
-    "set_size": "int", "max_tries": "int", "max_degree": "int",
+    "set_size": "int", "max_tries": "int", "max_degree": "int", "code": "text",
     "trial": "int", "p_max": "int", "capped": "bool", "min_degree": "int", "checks": "int",
     "converged": "bool", "sweeps": "int", "achieved_min_distance": "int",
     "achieved_correlation": "float", "elapsed_s": "float", "threads": "int", "hopcap_version": "text",
