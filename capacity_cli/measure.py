@@ -338,6 +338,7 @@ def result_row(config: MeasureConfig, trial: int, result: TrialResult, threads: 
         "elapsed_s": round(result.elapsed_s, 6),
         "threads": threads,
         "hopcap_version": __version__,
+        **(getattr(result.outcome, "extra", None) or {}),
     }
 
 
@@ -405,6 +406,7 @@ class ConfigSummary:
     summary: Summary
     capped: int
     missing: int = 0  # degree search: trials where no degree up to max_degree stored the set
+    unlearned: int = 0  # learned feature maps: trials whose learning did not decrease the loss
 
 
 def summarize_rows(configs: list[MeasureConfig], rows: list[dict]) -> list[ConfigSummary]:
@@ -416,9 +418,12 @@ def summarize_rows(configs: list[MeasureConfig], rows: list[dict]) -> list[Confi
     for config in configs:
         mine = by_key.get(config_key(config.columns()), [])
         column = "min_degree" if config.search == "degree" else "p_max"
+        failed = [r for r in mine if r.get("learn_converged") is False]  # reported, never a capacity
+        mine = [r for r in mine if r.get("learn_converged") is not False]
         values = [r[column] for r in mine if r[column] is not None and r[column] == r[column]]
         out.append(ConfigSummary(config, summarize(values),
-                                 sum(_is_true(r["capped"]) for r in mine), len(mine) - len(values)))
+                                 sum(_is_true(r["capped"]) for r in mine), len(mine) - len(values),
+                                 len(failed)))
     return out
 
 

@@ -204,10 +204,13 @@ class Option:
 
 
 def merge_options(*groups: Iterable[Option]) -> tuple[Option, ...]:
-    """Concatenate option groups (e.g. a model family's own options), refusing duplicate names."""
+    """Concatenate option groups (e.g. a model family's own options), refusing duplicate names; the
+    same Option object given twice (one family reusing another's option) is listed once."""
     out: list[Option] = []
     for group in groups:
         for option in group:
+            if any(o is option for o in out):
+                continue
             if any(o.name == option.name for o in out):
                 raise ValueError(f"option {option.name!r} is declared twice")
             out.append(option)

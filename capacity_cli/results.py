@@ -29,7 +29,7 @@ import pandas as pd
 from filelock import FileLock
 
 from .errors import HopcapError
-from .families import family_columns, family_legacy
+from .families import family_columns, family_legacy, family_result_columns
 
 #: Configuration columns every family shares; each family adds its own (Family.columns), after them.
 SHARED_CONFIG_COLUMNS = [
@@ -41,7 +41,7 @@ CONFIG_COLUMNS = SHARED_CONFIG_COLUMNS + [c for c in family_columns() if c not i
 RESULT_COLUMNS = [
     "trial", "p_max", "capped", "min_degree", "checks", "converged", "sweeps", "achieved_min_distance",
     "achieved_correlation", "elapsed_s", "threads", "hopcap_version",
-]
+] + list(family_result_columns())
 COLUMNS = CONFIG_COLUMNS + RESULT_COLUMNS
 REQUIRED = ["model", "n", "criterion", "trial", "p_max"]
 
@@ -49,6 +49,7 @@ REQUIRED = ["model", "n", "criterion", "trial", "p_max"]
 #: "3.0" is 3), "float" (finite), "bool" (True/False) or "text". Columns not listed are text.
 COLUMN_KINDS = {
     **family_columns(),
+    **family_result_columns(),
     "model": "text", "beta": "float", "n": "int", "criterion": "text",
     "noise": "float", "threshold": "float", "kind": "text", "bias": "float", "correlation": "float",
     "min_distance": "int", "patterns": "text",

@@ -45,6 +45,7 @@ class SearchOutcome:
     # Dynamics criteria (retrieve, overlap), over the stored prefix of p_max patterns; None otherwise:
     converged: bool | None = None  # every pattern reached a fixed point before the sweep cap
     sweeps: int | None = None  # the most sweeps any pattern used
+    extra: dict | None = None  # a family's own result columns (Family.result_columns)
 
 
 def largest_storable(is_stored: Callable[[int], bool], limit: int) -> SearchOutcome:
@@ -321,6 +322,9 @@ def capacity_of_sequence(model, criterion, source: PatternSource, n: int, p_limi
             found = diagnostics(outcome.p_max)
             if found is not None:
                 outcome = replace(outcome, converged=found[0], sweeps=found[1])
+        columns = getattr(checker, "outcome_columns", None)
+        if columns is not None:
+            outcome = replace(outcome, extra=columns(outcome.p_max))
         return outcome
 
 

@@ -13,6 +13,7 @@ options, CSV schema, resume keys, summaries, plots and batch tables pick it up f
 |---------|--------------------------------|---------------------|--------------------------|
 | binary  | hebbian, poly, rectpoly, exp   | families/binary.py  | docs/theory.md 1-4       |
 | softmax | softmax                        | families/softmax/   | docs/theory.md 5 (modern.md A) |
+| kernel  | kernel                         | families/kernel/    | docs/theory.md 10 (modern.md B) |
 
 Family declarations import nothing heavy (numpy, numba) at import time, so ``hopcap --help`` stays
 fast; their functions import the implementation when called.
@@ -29,7 +30,7 @@ from typing import Any
 from ..errors import HopcapError
 
 #: The registry: module names under capacity_cli.families, each defining ``FAMILY``.
-FAMILY_MODULES = ("binary", "softmax")
+FAMILY_MODULES = ("binary", "softmax", "kernel")
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,9 @@ class Family:
         for the last stored prefix.
     laws(model, criterion) -> [theory.Law]: the theory curves to draw, headline first.
     growth(model) -> "power" (log-log axes, P ~ N^k) or "exp" (log2 P linear in N).
+    result_columns: CSV result columns (column -> kind) the family's checker fills through an
+        optional ``outcome_columns(p_max) -> dict`` (blank for other families' rows).
+    An option object may appear in two families' ``options`` (a family reusing another's).
     """
 
     name: str
@@ -65,6 +69,7 @@ class Family:
     growth: Callable[[Any], str]
     #: option name -> the criteria it applies to (options not listed apply to every criterion)
     criterion_options: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    result_columns: Mapping[str, str] = field(default_factory=dict)
 
 
 @functools.cache
@@ -103,6 +108,14 @@ def family_columns() -> dict[str, str]:
     out: dict[str, str] = {}
     for family in families():
         out.update(family.columns)
+    return out
+
+
+def family_result_columns() -> dict[str, str]:
+    """Every family's own CSV result columns with their kinds, in registry order."""
+    out: dict[str, str] = {}
+    for family in families():
+        out.update(family.result_columns)
     return out
 
 
