@@ -157,6 +157,8 @@ def info(path):
                 if name != "patterns":
                     try:
                         value = data[name]
+                        if value.ndim >= 2:  # e.g. a saved feature map: its shape, not its entries
+                            value = f"array of shape {value.shape}"
                     except ValueError:  # object arrays need pickle, which hopcap never loads
                         value = "(not readable without pickle)"
                     click.echo(f"  {name:<22} {value}")

@@ -43,10 +43,11 @@ FEATURE_MAPS = ("identity", "random", "learned")
 #: Criteria a learned map is measured under: retrieval from the cue in K updates. fixed-point is
 #: refused for learned maps (see KernelModel): not implemented.
 LEARNED_CRITERIA = ("retrieve-eps", "sign")
-#: L-BFGS stops early when the projected gradient's largest entry falls below this (the loss
-#: carries a 1/P factor, so its gradient is small at large P) or the loss stops moving (FTOL).
-GTOL = 1e-10
-FTOL = 1e-13
+#: L-BFGS-B minimises P L (the same minimiser as L, without the 1/P factor that makes the gradient
+#: vanish at large P) and stops early when the projected gradient's largest entry falls below GTOL
+#: or P L stops moving (relative change below FTOL).
+GTOL = 1e-9
+FTOL = 1e-12
 
 
 # --------------------------------------------------------------------------------------------------
@@ -207,7 +208,8 @@ class LearnResult:
 
 def learn_map(x: np.ndarray, w0: np.ndarray, tau: float, steps: int) -> LearnResult:
     """Minimise :func:`separation_loss` over W from ``w0`` with scipy's L-BFGS-B (at most ``steps``
-    iterations). Fewer than 2 patterns or ``steps`` = 0: W = w0 (nothing to learn).
+    iterations); the best W evaluated is kept. Fewer than 2 patterns or ``steps`` = 0: W = w0
+    (nothing to learn).
 
     BLAS runs on one thread here: the products are small (P x D), threads only add contention, and
     one thread makes the learned W the same whatever the machine's thread count (summation order).
@@ -222,17 +224,23 @@ def learn_map(x: np.ndarray, w0: np.ndarray, tau: float, steps: int) -> LearnRes
         return LearnResult(w0.copy(), math.nan, math.nan, 0, True, time.perf_counter() - start)
     shape = w0.shape
 
+    best = [math.inf, None]
+
+    p = len(xf)
+
     def fun(flat):
         value, gw = separation_loss(flat.reshape(shape), xf, tau)
-        return value, gw.ravel()
+        if value < best[0]:  # L-BFGS-B may stop (ABNORMAL line search) above its best point
+            best[0], best[1] = value, flat.copy()
+        return p * value, p * gw.ravel()
 
     with threadpool_limits(limits=1, user_api="blas"):
         loss0, g0 = separation_loss(w0, xf, tau)
         res = minimize(fun, w0.ravel(), jac=True, method="L-BFGS-B",
                        options={"maxiter": int(steps), "gtol": GTOL, "ftol": FTOL, "maxcor": 20})
-    w = res.x.reshape(shape)
-    loss = float(res.fun)
-    stationary = float(np.abs(g0).max()) <= GTOL
+    loss = float(best[0])
+    w = best[1].reshape(shape) if best[1] is not None else w0.copy()
+    stationary = p * float(np.abs(g0).max()) <= GTOL
     decreased = math.isfinite(loss) and (loss < loss0 or stationary)
     if not decreased:  # keep the better of the two
         w, loss = w0.copy(), loss0
