@@ -221,7 +221,10 @@ def configs_from_options(values: Mapping[str, Any], given: set[str] | None = Non
     models, criterion = family.build(v)
     if v["search"] == "degree":
         models = models[:1]  # the degree is what is searched
-    common = dict(seed=v["seed"], p_cap=v["p_max"], search=v["search"], set_size=v["p"],
+    p_cap = v["p_max"]
+    if "p_max" not in given and family.default_p_cap is not None:  # the family's own default cap
+        p_cap = family.default_p_cap(v) or p_cap
+    common = dict(seed=v["seed"], p_cap=p_cap, search=v["search"], set_size=v["p"],
                   max_degree=v["max_degree"])
     if v["patterns"] is not None and v["dataset"] is not None:
         raise HopcapError("give --patterns or --dataset, not both")

@@ -319,7 +319,8 @@ def test_batch_tables_take_every_configuration_option(tmp_path):
              "p_max": "500", "search": "p", "p": "5", "max_degree": "9", "bias": "0.4",
              "correlation": "0 0.3", "min_distance": "0 2", "max_tries": "77", "patterns": "",
              "dataset": "", "shuffle": "", "seed": "12345678901234567890123", "rule": "field",
-             "kind": "pm1", "eps": "", "steps": "", "max_steps": "", "dtype": ""}
+             "kind": "pm1", "eps": "", "steps": "", "max_steps": "", "dtype": "", "features": "",
+             "feature_map": "", "tau": "", "learn_steps": "", "save_map": "", "compare": ""}
     assert set(cells) == {o.name for o in MEASURE_OPTIONS if o.batch}
     path = tmp_path / "b.csv"
     path.write_text("study," + ",".join(cells) + "\ns," + ",".join(cells.values()) + "\n")

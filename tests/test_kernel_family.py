@@ -352,3 +352,63 @@ def test_softmax_options_stay_refused_for_other_families():
     with pytest.raises(HopcapError, match="does not apply"):
         km.check_criterion(km.KernelModel(1.0), object())
     assert isinstance(SignRetrieve(), SignRetrieve)
+
+
+@pytest.mark.parametrize("values", [
+    dict(model="kernel", feature_map="learned", beta=["1/sqrtN", 2.0], n=[8, 12], tau=0.05,
+         learn_steps=7, criterion="sign", steps=2, noise=0.25),
+    dict(model="kernel", feature_map="random", features=5, beta=[1.0], n=[8], criterion="fixed-point",
+         eps=0.02, max_steps=9, dtype="float32", compare="none"),
+    dict(model="kernel", feature_map="learned", features=8, compare="identity", beta=[1.0], n=[8, 16]),
+])
+def test_columns_read_back_into_the_same_configuration(values):
+    from capacity_cli.families import family_of
+
+    configs = configs_from_options(values)
+    compared = values.get("compare") != "none"  # random and learned maps compare by default
+    assert len(configs) == len(values["beta"]) * len(values["n"]) * (2 if compared else 1)
+    assert sum(c.model.feature_map == "identity" for c in configs) == \
+        (len(values["beta"]) * len(values["n"]) if compared else 0)
+    for config in configs:
+        row = config.columns()
+        model, criterion = family_of("kernel").read(row)
+        assert family_of("kernel").describe(model, criterion, config.n) == \
+            family_of("kernel").describe(config.model, config.criterion, config.n)
+        d = config.model.dim(config.n)  # D is blank when it equals N (one configuration over N)
+        assert row["features"] == (None if d == config.n else d)
+
+
+def test_learned_maps_default_cap_and_refuse_huge_caps():
+    learned = configs_from_options({"model": "kernel", "feature_map": "learned", "n": [8]})[0]
+    plain = configs_from_options({"model": "kernel", "n": [8]})[0]
+    given = configs_from_options({"model": "kernel", "feature_map": "learned", "n": [8],
+                                  "p_max": 300})[0]
+    from capacity_cli.families.kernel import LEARNED_P_CAP
+    from capacity_cli.limits import DEFAULT_P_CAP
+
+    assert (learned.p_cap, plain.p_cap, given.p_cap) == (LEARNED_P_CAP, DEFAULT_P_CAP, 300)
+    r = run("measure", "--model", "kernel", "--feature-map", "learned", "--n", "8", "--p-max", 10**5,
+            "--trials", "1", "--no-progress")
+    assert r.exit_code == 2 and "learns on at most" in r.output and "Traceback" not in r.output
+
+
+def test_gain_table_pairs_trials_and_leaves_out_failed_learning():
+    import pandas as pd
+
+    from capacity_cli.studies.kernel import gain_table, loglog_slope
+
+    base = dict(beta_rule="1", criterion="retrieve-eps", kind="pm1", correlation=0.0, patterns=None,
+                n=16, min_angle_deg=1.0)
+    rows = []
+    for t, (pl, pi, ok) in enumerate([(40, 10, True), (90, 30, True), (5, 50, False)]):
+        rows.append({**base, "feature_map": "learned", "trial": t, "p_max": pl, "capped": False,
+                     "learn_converged": ok})
+        rows.append({**base, "feature_map": "identity", "trial": t, "p_max": pi, "capped": False,
+                     "learn_converged": None})
+    (row,) = gain_table(pd.DataFrame(rows)).to_dict("records")
+    assert row["trials"] == 2 and row["learn_failed"] == 1
+    assert row["gain"] == pytest.approx(math.sqrt(4 * 3))  # geometric mean of 4 and 3
+    assert row["gain_low"] < row["gain"] < row["gain_high"]
+    x = np.array([10, 20, 40, 80, 160])
+    k, low, high = loglog_slope(x, 3 * x**1.5)
+    assert k == pytest.approx(1.5) and low == pytest.approx(1.5) and high == pytest.approx(1.5)

@@ -49,6 +49,8 @@ class Family:
     growth(model) -> "power" (log-log axes, P ~ N^k) or "exp" (log2 P linear in N).
     result_columns: CSV result columns (column -> kind) the family's checker fills through an
         optional ``outcome_columns(p_max) -> dict`` (blank for other families' rows).
+    default_p_cap(values) -> int or None: the family's --p-max when none is given (e.g. a model
+        whose checks cost O(P^2) per learning step).
     An option object may appear in two families' ``options`` (a family reusing another's).
     """
 
@@ -70,6 +72,8 @@ class Family:
     #: option name -> the criteria it applies to (options not listed apply to every criterion)
     criterion_options: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     result_columns: Mapping[str, str] = field(default_factory=dict)
+    #: values -> the --p-max used when the user gives none (None: the shared default)
+    default_p_cap: Callable[[Mapping[str, Any]], int | None] | None = None
 
 
 @functools.cache
@@ -92,7 +96,8 @@ def all_models() -> tuple[str, ...]:
 
 
 def all_criteria() -> tuple[str, ...]:
-    return tuple(c for f in families() for c in f.criteria)
+    """Every criterion name once (a family may reuse another's criteria), in registry order."""
+    return tuple(dict.fromkeys(c for f in families() for c in f.criteria))
 
 
 def family_laws(family: Family, model, criterion) -> list:

@@ -43,6 +43,9 @@ FEATURE_MAPS = ("identity", "random", "learned")
 #: Criteria a learned map is measured under: retrieval from the cue in K updates. fixed-point is
 #: refused for learned maps (see KernelModel): not implemented.
 LEARNED_CRITERIA = ("retrieve-eps", "sign")
+#: A learned map refuses caps above this: its loss holds a few P x P float64 matrices (1.5 GB at
+#: 8192) and a learning run there takes many minutes.
+LEARNED_P_MAX = 8192
 #: L-BFGS-B minimises P L (the same minimiser as L, without the 1/P factor that makes the gradient
 #: vanish at large P) and stops early when the projected gradient's largest entry falls below GTOL
 #: or P L stops moving (relative change below FTOL).
@@ -359,6 +362,9 @@ class KernelChecker(SoftmaxChecker):
                  seed: int = 0, kind: str | None = None, **kwargs):
         check_criterion(model, criterion)
         model.check_n(n)
+        if model.learned and p_limit > LEARNED_P_MAX:
+            raise HopcapError(f"--feature-map learned learns on at most {LEARNED_P_MAX} patterns (its "
+                              f"loss is a P x P matrix); give --p-max <= {LEARNED_P_MAX}")
         super().__init__(model.softmax(), criterion, source, n, p_limit, seed, kind=kind, **kwargs)
         self.kmodel = model
         self.d = model.dim(n)
