@@ -412,3 +412,17 @@ def test_gain_table_pairs_trials_and_leaves_out_failed_learning():
     x = np.array([10, 20, 40, 80, 160])
     k, low, high = loglog_slope(x, 3 * x**1.5)
     assert k == pytest.approx(1.5) and low == pytest.approx(1.5) and high == pytest.approx(1.5)
+
+
+def test_same_numbers_at_any_thread_count(tmp_path):
+    rows = []
+    for threads in (1, 2):
+        out = tmp_path / f"t{threads}.csv"
+        r = run("measure", "--model", "kernel", "--feature-map", "learned", "--n", "12",
+                "--correlation", "0.5", "--trials", "3", "--learn-steps", "30", "--p-max", "128",
+                "--threads", threads, "--no-progress", "-o", out)
+        assert r.exit_code == 0, r.output
+        import pandas as pd
+
+        rows.append(pd.read_csv(out)[["feature_map", "trial", "p_max", "min_angle_deg"]])
+    assert rows[0].equals(rows[1])
