@@ -76,8 +76,8 @@ def test_identity_map_is_the_softmax_model_decision_for_decision(rng):
 
 
 def test_identity_map_measures_what_softmax_measures():
-    common = dict(beta=[1.0], n=[12, 20], criterion="retrieve-eps", eps=0.05, noise=0.1, trials=3,
-                  kind="sphere")
+    common = dict(beta=[1.0], n=[10, 14], criterion="retrieve-eps", eps=0.05, noise=0.1, trials=3,
+                  kind="sphere", p_max=400)
     soft = configs_from_options({**common, "model": "softmax"})
     kern = configs_from_options({**common, "model": "kernel", "feature_map": "identity"})
     for a, b in zip(soft, kern, strict=True):
