@@ -192,10 +192,20 @@ def info(path):
                 if name != "patterns":
                     try:
                         value = data[name]
+                        if value.ndim >= 2:  # e.g. a saved feature map: its shape, not its entries
+                            value = f"array of shape {value.shape}"
                     except ValueError:  # object arrays need pickle, which hopcap never loads
                         value = "(not readable without pickle)"
                     click.echo(f"  {name:<22} {value}")
     click.echo("measured now:")
+    if path.endswith(".npz"):
+        from .families.kernel.model import is_map_file, map_report
+
+        with np.load(path, allow_pickle=False) as data:
+            learned = is_map_file(data)
+        if learned:  # a learned feature map (hopcap measure --save-map): its spherical code
+            for line in map_report(path).lines():
+                click.echo(line)
     if kind == "sphere":
         _echo_geometry(x)
     else:
@@ -273,6 +283,8 @@ def _echo_summaries(summaries) -> None:
         capped = f"  ({s.capped} capped)" if s.capped else ""
         if s.missing:
             capped += f"  ({s.missing} not stored by any degree <= {c.max_degree})"
+        if s.unlearned:
+            capped += f"  ({s.unlearned} left out: learning did not decrease the loss)"
         click.echo(f"{what:<40} {c.n:>6} {st.trials:>6} {st.mean:>11.1f} {st.std:>8.1f} "
                    f"{interval:>19}  {theory}{capped}")
 
