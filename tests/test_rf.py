@@ -307,7 +307,9 @@ def test_model_validation(kwargs):
 
 def test_rf_options_refused_by_other_families():
     result = CliRunner().invoke(main, ["measure", "--model", "exp", "--n", "8", "--features", "64"])
-    assert result.exit_code != 0 and "rf family" in result.output
+    assert result.exit_code != 0 and "option of the rf and kernel families" in result.output
+    result = CliRunner().invoke(main, ["measure", "--model", "exp", "--n", "8", "--feature-kind", "trig"])
+    assert result.exit_code != 0 and "option of the rf family)" in result.output
 
 
 def test_reach_is_the_smallest_y_from_which_rf_is_not_below_exact():

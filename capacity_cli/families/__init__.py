@@ -147,8 +147,11 @@ def misplaced_options(family: Family, criterion: str, given: set[str]) -> str | 
     for other in families():
         for option in other.options:
             if option.name in given and option.name not in own:
+                owners = [f.name for f in families() if any(o.name == option.name for o in f.options)]
+                whose = f"the {owners[0]} family" if len(owners) == 1 else \
+                    f"the {', '.join(owners[:-1])} and {owners[-1]} families"
                 return f"{option.flag_name} does not apply to the {family.name} family's models " \
-                       f"(it is an option of the {other.name} family)"
+                       f"(it is an option of {whose})"
     for name in sorted(given):
         allowed = family.criterion_options.get(name)
         if allowed is not None and criterion not in allowed:
