@@ -550,11 +550,13 @@ def predict_capacity(model: BinaryDAM, n: int, threshold: float = 1.0) -> Capaci
     s = np.exp(log_s(sizes, lu_all))
     s[sizes == 1] = 1.0  # one pattern is always stable: g(N) > 0
     survival = np.minimum.accumulate(s)
-    # P(P_max >= P) on the integers: weights are the integers each entry stands for
-    widths = np.diff(np.concatenate([sizes, [sizes[-1] + 1]])).astype(np.float64)
-    mean = float((survival * widths).sum())
-    second = float(((2 * sizes - 1) * survival * widths).sum())  # E P^2 = sum (2P - 1) P(P_max >= P)
-    sd = math.sqrt(max(second - mean * mean, 0.0))
+    # P(sizes[i] <= P_max < sizes[i + 1]) = survival[i] - survival[i + 1]; on the integers that is
+    # P(P_max = P) exactly, on a geometric grid the mass sits at the middle of its bin
+    mass = survival - np.concatenate([survival[1:], [0.0]])
+    ends = np.concatenate([sizes[1:], [sizes[-1] + 1]]).astype(np.float64)
+    centre = (sizes + ends - 1) / 2.0
+    mean = float((mass * centre).sum())
+    sd = math.sqrt(float((mass * (centre - mean) ** 2).sum()))
     cdf_next = 1.0 - np.concatenate([survival[1:], [0.0]])  # P(P_max <= P)
     quantiles = tuple((q, int(sizes[min(np.searchsorted(cdf_next, q), sizes.size - 1)])) for q in QUANTILES)
     return CapacityPrediction(model, n, threshold, mean, sd, quantiles, method, grid, log_unit, sizes,
@@ -577,3 +579,89 @@ def _interpolate(grid: np.ndarray, log_unit: np.ndarray, at: np.ndarray) -> np.n
     out[use] = PchipInterpolator(x, y, extrapolate=True)(np.log(at[use]))
     # the last impossible P below the first finite one stays -inf: P(S > margin) = 0 there exactly
     return np.minimum(out, 0.0)
+
+
+# ---------------------------------------------------------------------------------------------
+# (4) configurations, rows and the CSV of ``hopcap predict``
+
+#: Options of ``hopcap measure`` that ``hopcap predict`` takes (same declarations, same checks).
+PREDICT_OPTION_NAMES = ("model", "degree", "beta", "rule", "criterion", "threshold", "n", "bias",
+                        "correlation", "min_distance", "patterns", "dataset")
+#: Columns a prediction adds to the configuration columns of ``hopcap measure``.
+PREDICTION_COLUMNS = ["predicted_mean", "predicted_sd", "predicted_q05", "predicted_q25",
+                      "predicted_q50", "predicted_q75", "predicted_q95", "method", "law", "law_value",
+                      "hopcap_version"]
+IID_ONLY = "the prediction assumes i.i.d. unbiased patterns"
+
+
+def prediction_configs(values: dict, given: set[str]) -> list:
+    """The measure configurations of a ``hopcap predict`` command (models x N), checked like
+    ``hopcap measure``'s, refusing what the theory does not cover with a one-line message."""
+    from .measure import configs_from_options
+
+    if values.get("model") not in (None, "hebbian", "poly", "rectpoly", "exp"):
+        raise HopcapError(f"hopcap predict covers the binary models hebbian, poly, rectpoly and exp, "
+                          f"not {values['model']}")
+    if values.get("criterion") not in (None, "stable"):
+        raise HopcapError(f"hopcap predict covers --criterion stable only, not {values['criterion']} "
+                          f"(docs/theory.md section 14)")
+    for name, plain in (("patterns", None), ("dataset", None)):
+        if values.get(name) is not plain:
+            raise HopcapError(f"--{name}: {IID_ONLY}")
+    if values.get("bias", 0.5) != 0.5:
+        raise HopcapError(f"--bias {values['bias']:g}: {IID_ONLY}")
+    for name in ("correlation", "min_distance"):
+        if any(v != 0 for v in values.get(name) or [0]):
+            raise HopcapError(f"--{name.replace('_', '-')}: {IID_ONLY}")
+    if values.get("rule", "energy") != "energy":
+        raise HopcapError("hopcap predict covers the energy rule only (--rule energy)")
+    configs = configs_from_options({k: v for k, v in values.items() if v is not None},
+                                   given=given)
+    return configs
+
+
+def prediction_row(config) -> dict:
+    """One CSV row: the configuration columns of ``hopcap measure`` and the predicted law of P_max,
+    with the headline asymptotic law (theory.laws_for) at the same N."""
+    from . import __version__
+    from .theory import laws_for
+
+    pred = predict_capacity(config.model, config.n, config.criterion.threshold)
+    laws = laws_for(config.model, config.criterion)
+    row = {**config.columns(),
+           "predicted_mean": pred.mean, "predicted_sd": pred.sd,
+           **{f"predicted_q{round(q * 100):02d}": v for q, v in pred.quantiles},
+           "method": pred.method,
+           "law": laws[0].label if laws else "",
+           "law_value": float(laws[0](config.n)) if laws else float("nan"),
+           "hopcap_version": __version__}
+    return row
+
+
+def write_predictions(rows: list[dict], path: str) -> None:
+    """Write prediction rows as CSV (configuration columns first, as ``hopcap measure`` orders them)."""
+    import pandas as pd
+
+    from .results import CONFIG_COLUMNS
+
+    frame = pd.DataFrame(rows)
+    config = [c for c in CONFIG_COLUMNS if c in frame.columns]
+    frame = frame[config + [c for c in PREDICTION_COLUMNS if c in frame.columns]]
+    frame.to_csv(path, index=False)
+
+
+def read_predictions(paths) -> pd.DataFrame:  # noqa: F821
+    """Prediction CSVs (``hopcap predict -o``) as one frame; a file without the prediction columns
+    is an error."""
+    import pandas as pd
+
+    frames = []
+    for path in ([paths] if isinstance(paths, str) else paths):
+        try:
+            frame = pd.read_csv(path)
+        except Exception as err:
+            raise HopcapError(f"{path}: not a readable CSV ({type(err).__name__})") from err
+        if "predicted_mean" not in frame.columns or "n" not in frame.columns:
+            raise HopcapError(f"{path}: not a hopcap predict CSV (no predicted_mean column)")
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
