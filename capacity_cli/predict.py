@@ -49,6 +49,8 @@ EXACT_MAX_SUPPORT = 1 << 17
 GRID_POINTS = 48
 #: The survival s(P) is followed until -ln s(P) exceeds this (s < 1e-20).
 LAMBDA_END = 46.0
+#: Largest P the prediction follows (float64 sums of P terms stay exact integers well beyond).
+P_PREDICT_MAX = 1 << 50
 #: P_max distributions are summed over every integer P up to this; beyond, on a geometric grid.
 INTEGER_SUM_MAX = 1 << 21
 
@@ -527,8 +529,11 @@ def predict_capacity(model: BinaryDAM, n: int, threshold: float = 1.0) -> Capaci
     p_hi = 2
     while True:
         lu, _ = unit_failure_curve(law, np.array([p_hi]))
-        if log_s(np.array([p_hi]), lu)[0] < -LAMBDA_END or p_hi > 2**62:
+        if log_s(np.array([p_hi]), lu)[0] < -LAMBDA_END:
             break
+        if p_hi >= P_PREDICT_MAX:
+            raise HopcapError(f"{model.label} at N={n}: the predicted capacity exceeds 2^50 patterns; "
+                              f"hopcap predict stops there (lower --n)")
         p_hi *= 2
     grid = np.unique(np.round(np.geomspace(2, p_hi, GRID_POINTS)).astype(np.int64))
     log_unit, method = unit_failure_curve(law, grid)
