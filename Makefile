@@ -7,7 +7,7 @@ PROFILE ?= quick
 STAMP := $(VENV)/.installed
 
 #: the study profiles make reproduce runs after configs/$(PROFILE).csv; each writes results/<profile>/
-STUDY_PROFILES := structured modern
+STUDY_PROFILES := structured modern predict
 
 .PHONY: install test lint bench reproduce clean help
 
@@ -18,6 +18,7 @@ help:
 	@echo "make reproduce-<profile>    one study profile: $(STUDY_PROFILES)"
 	@echo "   structured: capacity against separation and feature correlation"
 	@echo "   modern:     the softmax family and the field rule (results/modern/)"
+	@echo "   predict:    hopcap predict against every committed stable measurement (results/predict/)"
 	@echo "make bench       numba kernels against numpy baselines"
 	@echo "make lint        ruff"
 
@@ -38,6 +39,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/softmax_bench.py
+	$(BIN)/python benchmarks/predict_bench.py
 
 reproduce: $(STAMP)
 	$(BIN)/python -m capacity_cli.reproduce --profile $(PROFILE) --results results
