@@ -203,3 +203,59 @@ def test_lower_threshold_stores_more():
 def test_field_rule_is_refused():
     with pytest.raises(HopcapError):
         crosstalk_law(BinaryDAM("poly", degree=3, rule="field"), 16)
+
+
+def _cli(*args):
+    from click.testing import CliRunner
+
+    from capacity_cli.cli import main
+
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def test_cli_prints_and_writes_measure_columns(tmp_path):
+    import pandas as pd
+
+    from capacity_cli.results import CONFIG_COLUMNS
+
+    out = tmp_path / "pred.csv"
+    result = _cli("predict", "--model", "poly", "--degree", "2,3", "--n", "16,32", "-o", out)
+    assert result.exit_code == 0, result.output
+    assert "N^2 / (18 ln N)" in result.output and "saddlepoint" in result.output
+    frame = pd.read_csv(out)
+    assert len(frame) == 4
+    assert [c for c in frame.columns if c in CONFIG_COLUMNS] == \
+        [c for c in CONFIG_COLUMNS if c in frame.columns]
+    assert set(frame["degree"]) == {2, 3} and set(frame["n"]) == {16, 32}
+    row = frame[(frame["degree"] == 3) & (frame["n"] == 32)].iloc[0]
+    assert row["predicted_mean"] == pytest.approx(predict_capacity(BinaryDAM("poly", degree=3), 32).mean)
+    assert row["predicted_q05"] <= row["predicted_q50"] <= row["predicted_q95"]
+
+
+def test_cli_plot_draws_predictions(tmp_path):
+    pred = tmp_path / "pred.csv"
+    assert _cli("predict", "--model", "hebbian", "--n", "100,200", "-o", pred).exit_code == 0
+    measured = tmp_path / "m.csv"
+    assert _cli("measure", "--model", "hebbian", "--n", "100,200", "--trials", "3", "--no-progress",
+                "-o", measured).exit_code == 0
+    result = _cli("plot", measured, "--predict", pred, "-o", tmp_path / "fig")
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "fig.png").exists()
+    bad = _cli("plot", measured, "--predict", measured, "-o", tmp_path / "fig2")
+    assert bad.exit_code == 2 and "not a hopcap predict CSV" in bad.output
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--model", "hebbian", "--criterion", "retrieve"], "stable only"),
+    (["--model", "poly", "--correlation", "0.3"], "i.i.d. unbiased"),
+    (["--model", "poly", "--min-distance", "4"], "i.i.d. unbiased"),
+    (["--model", "poly", "--bias", "0.3"], "i.i.d. unbiased"),
+    (["--model", "poly", "--rule", "field"], "energy rule"),
+    (["--model", "softmax"], "binary models"),
+    (["--model", "poly", "--degree", "3", "--threshold", "0"], "threshold"),
+])
+def test_cli_bad_input_is_one_line(args, message):
+    result = _cli("predict", *args)
+    assert result.exit_code == 2
+    assert message in result.output
+    assert "Traceback" not in result.output
