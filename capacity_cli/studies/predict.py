@@ -75,7 +75,7 @@ def _slope(form: str, sizes, means) -> float:
 
 def draw_check(df: pd.DataFrame, stem: Path) -> list[LawRow]:
     """The check study: measurement, prediction and law together; the default summary rows."""
-    plot_capacity(df, stem, title="Check measurements (seed 1) against the finite-N prediction",
+    plot_capacity(df, stem, title="Check (seed 1): measured, predicted, law",
                   predictions=_prediction_frame(df))
     return summarize_study("check", df)
 
@@ -208,8 +208,8 @@ def _draw_quick(out_dir: Path) -> None:
         df = _covered(load_results(path).rows)
         if df.empty:
             continue
-        plot_capacity(df, out_dir / study, title=f"results/quick/{study}.csv (stable): measured, "
-                      "predicted at finite N, asymptotic law", predictions=_prediction_frame(df))
+        plot_capacity(df, out_dir / study, title=f"quick/{study} (stable): measured, predicted, law",
+                      predictions=_prediction_frame(df))
 
 
 def notes(out_dir: Path, summary: list[LawRow]) -> str:
@@ -229,15 +229,16 @@ def notes(out_dir: Path, summary: list[LawRow]) -> str:
     if not out.empty:
         lines.append("- Outside the interval: " + "; ".join(
             f"{r.configuration} N={r.n} ({r.relative_error:+.0%})" for r in out.itertuples()) + ".")
-    lines.append("- Where it fails, and why: at small N (N <= 200 for hebbian, N <= 64 for poly a=2, "
-                 "N <= 24 for a >= 3) the prediction is low by 10-26%. It takes the N x P unit events as "
-                 "independent, but the units of one pattern share its overlaps with the others (a "
-                 "common factor of relative size ~sqrt(2/N)), and a pattern with one large overlap "
-                 "fails with its partner: failures clump, so P(no failure) exceeds the product. The "
-                 "per-unit probability itself is exact (tests/test_predict.py), and the gap closes as N "
-                 "grows. exp's single-N deviations (+41% at N=28 in quick, -11% at the same N in "
-                 "the 40-trial check) are the measurements' own spread: its P_max has sd about half "
-                 "its mean.")
+    low = out[out["relative_error"] < 0]["relative_error"]
+    lines.append(
+        "- Where it fails, and why: at small N (N <= 200 for hebbian, N <= 64 for poly a=2, N <= 24 "
+        f"for a >= 3) the prediction is low by {-low.max():.0%}-{-low.min():.0%}. It takes the N x P "
+        "unit events as independent, but the units of one pattern share its overlaps with the others "
+        "(a common factor of relative size ~sqrt(2/N)), and a pattern with one large overlap fails "
+        "with its partner: failures clump, so P(no failure) exceeds the product. The per-unit "
+        "probability itself is exact (tests/test_predict.py), and the gap closes as N grows. exp's "
+        "single-N deviations (+41% at N=28 in quick, -11% at the same N in the 40-trial check) are "
+        "the measurements' own spread: its P_max has sd about half its mean.")
     for r in s.itertuples():
         if r.source != "quick":
             continue
