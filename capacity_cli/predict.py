@@ -212,7 +212,7 @@ def unit_failure_saddlepoint(law: CrosstalkLaw, p: np.ndarray | int) -> np.ndarr
     P(S_n >= x) ~ Q(w) + phi(w) (1/u - 1/w), w = sgn(t) sqrt(2 (t x - n K(t))), n K'(t) = x; for lattice
     terms (span h) x is the first lattice point above the margin less h/2 and u = (2/h) sinh(h t / 2)
     sqrt(n K''(t)) (Daniels 1987), else u = t sqrt(n K''(t)) and x the margin (exp: see
-    :func:`unit_failure_exp`, which conditions on the large terms first).
+    :func:`unit_failure_conditioned`, which conditions on the large terms first).
     """
     p = np.atleast_1d(np.asarray(p, dtype=np.float64))
     terms = p - 1.0
@@ -296,25 +296,33 @@ BIG_TERMS_MAX = 12
 _SERIES_MAX = 60
 
 
-def unit_failure_exp(law: CrosstalkLaw, p: int, big_levels: int | None = None,
-                     big_terms: int | None = None) -> float:
-    """ln P(S_{P-1} > 1) for exp (terms T = +-e^(-2 beta k), margin 1), conditioning on the large terms.
+def unit_failure_conditioned(law: CrosstalkLaw, p: int, big_levels: int | None = None,
+                             big_terms: int | None = None) -> float:
+    """ln P(S_{P-1} > g(N)), conditioning on the large terms (exp; integer energies off the lattice
+    convolution's range).
 
-    The saddlepoint alone fails here: the tail is made by single large jumps (a stored pattern that
-    is the target or its neighbour, k = 0, has |T| = the margin). So the J terms at the levels
-    k < K0 (|T| >= BIG_TERM) are enumerated exactly: J ~ Binomial(P-1, p_big), and given J their
-    net counts D_k (plus minus minus) by convolving J picks on the K0-dimensional lattice of D;
-    the other P-1-J terms R by Lugannani-Rice: P(S > 1) = sum P(J, D) P(R > 1 - B(D)), B(D) =
-    sum D_k e^(-2 beta k). Ties: e^(2 beta) is transcendental (theory.md section 1), so S = 1 only
-    when D = e_0 and R's counts all cancel; then P(R > 0) = (1 - P(R = 0)) / 2, P(R = 0) = n! [t^n]
-    prod_k I_0(w_k t) (exact for n <= _SERIES_MAX, Poissonised beyond). With ``big_levels`` = N and
-    ``big_terms`` = P - 1 nothing is left to R and the result is exact (tests compare it with
-    enumeration).
+    The saddlepoint alone fails when the tail is made by single large jumps: exp (a stored pattern
+    that is the target or its neighbour, k = 0, has |T| = the margin), and high degrees (poly a >= 6
+    at small N: off by factors 2-3). So the J terms at the K0 levels with the largest |T|
+    (|T| >= BIG_TERM, at most BIG_LEVELS_MAX) are enumerated exactly: J ~ Binomial(P-1, p_big),
+    and given J their net counts D_k (plus minus minus) by convolving J picks on the K0-dimensional
+    lattice of D; the other P-1-J terms R by Lugannani-Rice (units of the margin g(N)):
+    P(S > 1) = sum P(J, D) P(R > 1 - B(D)), B(D) =
+    sum D_k |T_k| (integer energies: in exact integers, and R's tail taken from the first point of
+    its lattice above g(N) - B with Daniels' correction). exp ties: e^(2 beta) is transcendental
+    (theory.md section 1), so S = 1 only when D = e_0 and R's counts all cancel; then
+    P(R > 0) = (1 - P(R = 0)) / 2, P(R = 0) = n! [t^n] prod_k I_0(w_k t) (exact for
+    n <= _SERIES_MAX, Poissonised beyond). With ``big_levels`` = N and ``big_terms`` = P - 1 nothing
+    is left to R and the result is exact (tests compare it with enumeration).
     """
     terms = p - 1
     if terms < 1:
         return -math.inf
     n_levels = law.magnitude.size
+    order = np.argsort(-law.magnitude, kind="stable")  # the largest terms first (exp: already so)
+    if law.lattice is not None and not np.array_equal(order, np.arange(n_levels)):
+        law = CrosstalkLaw(law.model, law.n, law.magnitude[order], law.log_weight[order],
+                           tuple(law.lattice[i] for i in order), law.margin)
     k0 = big_levels if big_levels is not None else \
         min(int((law.magnitude >= BIG_TERM).sum()), BIG_LEVELS_MAX)
     k0 = max(1, min(k0, n_levels))
@@ -330,7 +338,8 @@ def unit_failure_exp(law: CrosstalkLaw, p: int, big_levels: int | None = None,
     small = None
     if k0 < n_levels:
         small = CrosstalkLaw(law.model, law.n, law.magnitude[k0:],
-                             law.log_weight[k0:] - math.log1p(-min(p_big, 1 - 1e-16)), None, None)
+                             law.log_weight[k0:] - math.log1p(-min(p_big, 1 - 1e-16)),
+                             None if law.lattice is None else law.lattice[k0:], law.margin)
     v = law.magnitude[:k0]
     width = 2 * jmax + 1
     dist = np.zeros((width,) * k0)
@@ -341,7 +350,7 @@ def unit_failure_exp(law: CrosstalkLaw, p: int, big_levels: int | None = None,
     for g in grids[1:]:
         is_e0 = is_e0 & (g == 0)
     total = -math.inf
-    rows_n, rows_x, rows_logp, tie_n, tie_logp, sure = [], [], [], [], [], []
+    rows_n, rows_x, rows_logp, tie_n, tie_logp, sure, lat_rows = [], [], [], [], [], [], []
     for j in range(jmax + 1):
         if j > 0:
             new = np.zeros_like(dist)
@@ -355,6 +364,13 @@ def unit_failure_exp(law: CrosstalkLaw, p: int, big_levels: int | None = None,
         logp = log_pj[j] + np.log(dist[nz])
         bs, e0 = b[nz], is_e0[nz]
         rest = terms - j
+        if law.lattice is not None:  # integer energies: B and the margin as exact integers
+            b_int = sum(g[nz].astype(object) * law.lattice[i] for i, g in enumerate(grids))
+            if rest == 0 or small is None:
+                sure.extend(logp[np.array([bi > law.margin for bi in b_int], dtype=bool)])
+                continue
+            lat_rows.append((rest, logp, [law.margin - bi for bi in b_int]))
+            continue
         if rest == 0 or small is None:  # S = B exactly: decide B > 1 exactly
             ds = np.stack([g[nz] for g in grids], axis=1)
             above = np.array([_exp_above_margin(d, law.model.beta) for d in ds], dtype=bool)
@@ -371,6 +387,8 @@ def unit_failure_exp(law: CrosstalkLaw, p: int, big_levels: int | None = None,
         rows_x.append(1.0 - bs[other])
         rows_logp.append(logp[other])
     parts = list(sure)
+    if lat_rows:
+        parts.extend(_lattice_rest_tails(small, lat_rows))
     if rows_n:
         n_all, x_all, lp_all = np.concatenate(rows_n), np.concatenate(rows_x), np.concatenate(rows_logp)
         upper = x_all > 0
@@ -378,7 +396,8 @@ def unit_failure_exp(law: CrosstalkLaw, p: int, big_levels: int | None = None,
         if upper.any():
             tail[upper] = _log_tail(small, n_all[upper], x_all[upper])
         if (~upper).any():  # P(R > x) = 1 - P(R >= -x) for x < 0 (R has no atom there)
-            tail[~upper] = np.log1p(-np.exp(_log_tail(small, n_all[~upper], -x_all[~upper])))
+            with np.errstate(divide="ignore"):
+                tail[~upper] = np.log1p(-np.exp(_log_tail(small, n_all[~upper], -x_all[~upper])))
         parts.extend(lp_all + tail)
     lp_ties = iter(tie_logp)
     for rest, count in tie_n:
@@ -389,6 +408,50 @@ def unit_failure_exp(law: CrosstalkLaw, p: int, big_levels: int | None = None,
     if parts:
         total = float(special.logsumexp(parts))
     return min(total, 0.0)
+
+
+def _lattice_rest_tails(small: CrosstalkLaw, rows: list) -> list:
+    """ln P(J, D) + ln P(R > c) for integer energies, c = margin - B(D) exact, R the sum of ``rest``
+    small terms on its lattice (span h, offset rest * v_0): P(R > c) is the tail from the first
+    lattice point above c; for c < 0, 1 - P(R >= -c) by symmetry, from the first point >= -c (both
+    by Lugannani-Rice with Daniels' continuity correction)."""
+    h = small.span
+    top = max(small.lattice)
+    scale = small.margin
+    ns, xs, signs, lps = [], [], [], []
+    for rest, logp, cs in rows:
+        offset = rest * small.lattice[0]
+        for c, lp in zip(cs, logp, strict=True):
+            if c >= 0:
+                first = offset + h * ((c - offset) // h + 1)  # first point > c
+                upper = True
+            else:
+                first = offset + h * (-((c + offset) // h))  # first point >= -c (ceil)
+                upper = False
+            if first > rest * top:  # beyond the support: the tail is empty
+                if not upper:
+                    ns.append(None)
+                    xs.append(None)
+                    signs.append(upper)
+                    lps.append(lp)
+                continue
+            ns.append(rest)
+            xs.append((2 * first - h) / (2 * scale))  # int / int: correctly rounded, any size
+            signs.append(upper)
+            lps.append(lp)
+    out = []
+    live = [i for i, n in enumerate(ns) if n is not None]
+    tails = _log_tail(small, np.array([ns[i] for i in live], dtype=np.float64),
+                      np.array([xs[i] for i in live], dtype=np.float64), span=h / scale) if live else []
+    tail_of = dict(zip(live, tails, strict=True))
+    for i, lp in enumerate(lps):
+        t = tail_of.get(i, -math.inf)
+        if signs[i]:
+            out.append(lp + t)
+        else:
+            with np.errstate(divide="ignore"):
+                out.append(lp + math.log1p(-math.exp(t)) if t < 0 else -math.inf)
+    return out
 
 
 def _binomial_logpmf(n: int, q: float, jmax: int) -> np.ndarray:
@@ -431,26 +494,25 @@ def _log_prob_zero(law: CrosstalkLaw, n: int) -> float:
 
 def unit_failure(law: CrosstalkLaw, p: int, method: str = "auto") -> float:
     """ln P(one unit of one pattern is unstable) with P patterns stored: exact convolution when the
-    lattice support is at most EXACT_MAX_SUPPORT points (``method="auto"``), else the saddlepoint."""
+    lattice support is at most EXACT_MAX_SUPPORT points (``method="auto"``), else the conditioned
+    saddlepoint (``"saddlepoint"``: Lugannani-Rice alone)."""
     size = exact_support(law, p)
     use_exact = method == "exact" or (method == "auto" and size is not None and size <= EXACT_MAX_SUPPORT)
     if use_exact:
         return unit_failure_exact(law, p)
-    if law.lattice is None:
-        return unit_failure_exp(law, p)
-    return float(unit_failure_saddlepoint(law, p)[0])
+    if method == "saddlepoint":
+        return float(unit_failure_saddlepoint(law, p)[0])
+    return unit_failure_conditioned(law, p)
 
 
 def unit_failure_curve(law: CrosstalkLaw, ps: np.ndarray) -> tuple[np.ndarray, str]:
     """ln p_unit at every P of ``ps`` and the method used: "exact" (lattice convolution) when the
-    largest P's support has at most EXACT_MAX_SUPPORT points, "saddlepoint" for the other integer
-    energies, "conditioned saddlepoint" for exp (:func:`unit_failure_exp`)."""
+    largest P's support has at most EXACT_MAX_SUPPORT points, else "conditioned saddlepoint"
+    (:func:`unit_failure_conditioned`)"""
     ps = np.asarray(ps, dtype=np.int64)
-    if law.lattice is None:
-        return np.array([unit_failure_exp(law, int(p)) for p in ps]), "conditioned saddlepoint"
-    if exact_support(law, int(ps.max())) <= EXACT_MAX_SUPPORT:
+    if law.lattice is not None and exact_support(law, int(ps.max())) <= EXACT_MAX_SUPPORT:
         return np.array([unit_failure_exact(law, int(p)) for p in ps]), "exact"
-    return unit_failure_saddlepoint(law, ps), "saddlepoint"
+    return np.array([unit_failure_conditioned(law, int(p)) for p in ps]), "conditioned saddlepoint"
 
 
 # ---------------------------------------------------------------------------------------------
