@@ -680,7 +680,7 @@ def prediction_configs(values: dict, given: set[str]) -> list:
     for name in ("correlation", "min_distance"):
         if any(v != 0 for v in values.get(name) or [0]):
             raise HopcapError(f"--{name.replace('_', '-')}: {IID_ONLY}")
-    if values.get("rule", "energy") != "energy":
+    if (values.get("rule") or "energy") != "energy":  # blank: --rule not given
         raise HopcapError("hopcap predict covers the energy rule only (--rule energy)")
     configs = configs_from_options({k: v for k, v in values.items() if v is not None},
                                    given=given)
