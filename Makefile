@@ -7,7 +7,7 @@ PROFILE ?= quick
 STAMP := $(VENV)/.installed
 
 #: the study profiles make reproduce runs after configs/$(PROFILE).csv; each writes results/<profile>/
-STUDY_PROFILES := structured modern rf learning census separation
+STUDY_PROFILES := structured modern rf learning census separation curves
 
 .PHONY: install test lint bench reproduce clean help
 
@@ -45,6 +45,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/rf_bench.py
 	$(BIN)/python benchmarks/pairwise_bench.py
 	$(BIN)/python benchmarks/census_bench.py
+	$(BIN)/python benchmarks/curve_bench.py
 
 reproduce: $(STAMP)
 	$(BIN)/python -m capacity_cli.reproduce --profile $(PROFILE) --results results
