@@ -372,7 +372,7 @@ def curve(threads, output, progress, p, p_over_n, trace, **values):
                    + f" over {cap.trials} trials")
         click.echo(f"  {'alpha':>8} {'fraction':>9} {'95% interval':>17}")
         for alpha, s in points:
-            interval = f"[{s.ci_low:.3f}, {s.ci_high:.3f}]" if s.trials > 1 else "-"
+            interval = f"[{max(s.ci_low, 0):.3f}, {min(s.ci_high, 1):.3f}]" if s.trials > 1 else "-"
             click.echo(f"  {alpha:>8.4f} {s.mean:>9.3f} {interval:>17}")
     if output:
         click.echo(f"rows in {output}; draw them with: hopcap plot {output} -o figure")
