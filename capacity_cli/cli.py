@@ -237,13 +237,12 @@ def measure(threads, output, progress, repair, outcomes, trace, **values):
     if output:
         check_writable(output)
     if outcomes:
-        from .curves import recall_plan
+        from .curves import check_outcome_configs
 
         for path in (outcomes, trace):
             if path:
                 check_writable(path)
-        for config in configs:
-            recall_plan(config.model, config.criterion)
+        check_outcome_configs(configs)
     if repair and Path(output).exists():
         invalid, duplicates = repair_results(output)
         click.echo(f"repaired {output}: dropped {invalid} invalid and {duplicates} duplicated rows")

@@ -516,6 +516,15 @@ def read_curves(paths: Iterable[str | os.PathLike], missing_ok: bool = False) ->
 # measure --outcomes
 # --------------------------------------------------------------------------------------------------
 
+def check_outcome_configs(configs) -> None:
+    """Refuse, before any work, configurations without per-pattern outcomes (one line)."""
+    for config in configs:
+        recall_plan(config.model, config.criterion)
+        if config.search != "p":
+            raise HopcapError("--outcomes needs --search p (outcomes at each trial's P_max and "
+                              "P_max + 1)")
+
+
 def measure_outcomes(configs, rows: list[dict], path: str, trace: str | None = None) -> int:
     """Outcomes of every measured trial's stored set at P_max and P_max + 1 (which patterns fail
     first, and how), written atomically to ``path`` (and traces to ``trace``); returns the rows
@@ -523,11 +532,7 @@ def measure_outcomes(configs, rows: list[dict], path: str, trace: str | None = N
     from .measure import dynamics_seed, trial_source
     from .results import config_key
 
-    for config in configs:
-        recall_plan(config.model, config.criterion)
-        if config.search != "p":
-            raise HopcapError("--outcomes needs --search p (outcomes at each trial's P_max and "
-                              "P_max + 1)")
+    check_outcome_configs(configs)
     by_key = {config_key(c.columns()): c for c in configs}
     out, traces = [], []
     for row in sorted(rows, key=lambda r: (str(r["model"]), r["n"], r["trial"])):
