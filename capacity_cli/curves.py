@@ -628,9 +628,11 @@ def plot_curves(paths, output: str, title: str | None = None) -> list[Path]:
     return _save(fig, output, title)
 
 
-def plot_traces(paths, output: str, title: str | None = None, most: int = 400) -> list[Path]:
-    """Energy per unit E / N after each sweep of each recall (sweep 0 is the cue), succeeded recalls
-    in blue and failed ones in red; at most ``most`` recalls per file are drawn (the first ones)."""
+def plot_traces(paths, output: str, title: str | None = None, most: int = 200, panels: int = 6
+                ) -> list[Path]:
+    """Energy per unit E / N after each sweep of each recall (sweep 0 is the cue), one panel per
+    configuration and P (the energy scale grows with P), succeeded recalls in blue and failed ones in
+    red; at most ``panels`` panels (the first ones) of at most ``most`` recalls each."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -638,26 +640,32 @@ def plot_traces(paths, output: str, title: str | None = None, most: int = 400) -
 
     from .plotting import _save
 
-    fig, ax = plt.subplots(figsize=(6.4, 4.8))
-    drawn = {True: 0, False: 0}
+    groups: dict[tuple, dict[tuple, list[dict]]] = {}
     for path in paths:
-        rows = read_table(path, TRACE_COLUMNS, "trace")
-        recalls: dict[tuple, list[dict]] = {}
-        for r in rows:
-            key = (r["model"], r["n"], r["criterion"], r["seed"], r["trial"], r["p"], r["pattern"])
-            recalls.setdefault(key, []).append(r)
-        for key, rs in list(recalls.items())[:most]:
+        for r in read_table(path, TRACE_COLUMNS, "trace"):
+            panel = (r["model"], r["n"], r["criterion"], r["p"])
+            recall = (r["seed"], r["trial"], r["pattern"])
+            groups.setdefault(panel, {}).setdefault(recall, []).append(r)
+    if not groups:
+        raise HopcapError("no trace rows to draw")
+    chosen = list(groups.items())[:panels]
+    cols = min(3, len(chosen))
+    rows = (len(chosen) + cols - 1) // cols
+    fig, axes = plt.subplots(rows, cols, figsize=(4.6 * cols, 3.6 * rows), squeeze=False)
+    for ax in axes.flat[len(chosen):]:
+        ax.set_visible(False)
+    for ax, ((model, n, criterion, p), recalls) in zip(axes.flat, chosen, strict=False):
+        drawn = {True: 0, False: 0}
+        for rs in list(recalls.values())[:most]:
             ok = bool(rs[0]["succeeded"])
             label = None if drawn[ok] else ("succeeded" if ok else "failed")
             drawn[ok] += 1
-            ax.plot([r["sweep"] for r in rs], [r["energy"] / key[1] for r in rs],
+            ax.plot([r["sweep"] for r in rs], [r["energy"] / n for r in rs],
                     color="tab:blue" if ok else "tab:red", alpha=0.35, lw=0.8, label=label)
-    if not any(drawn.values()):
-        raise HopcapError("no trace rows to draw")
-    ax.set_xlabel("sweep (0 = the cue)")
-    ax.set_ylabel("energy per unit E / N")
-    ax.grid(True, alpha=0.25)
-    ax.legend(fontsize=8)
-    ax.set_title(f"{drawn[True]} succeeded and {drawn[False]} failed recalls", fontsize=8)
+        ax.set_title(f"{model}, {criterion}, N={n}, P={p} (alpha={p / n:.3g}): "
+                     f"{drawn[True]} ok, {drawn[False]} failed", fontsize=7)
+        ax.set_xlabel("sweep (0 = the cue)")
+        ax.set_ylabel("energy per unit E / N")
+        ax.grid(True, alpha=0.25)
+        ax.legend(fontsize=7)
     return _save(fig, output, title)
-
