@@ -69,6 +69,17 @@ class PatternOutcome:
     nearest_overlap: float  # that overlap / N
 
 
+def check_default_dynamics(criterion) -> None:
+    """Curves, outcomes and traces follow the default dynamics (random order, T = 0): refuse other
+    update schemes or temperatures (criterion fields ``update``/``temperature`` where present)."""
+    update = getattr(criterion, "update", "random")
+    temperature = getattr(criterion, "temperature", 0) or 0
+    if update != "random" or temperature != 0 or criterion.name not in ("stable", "retrieve", "overlap"):
+        raise HopcapError(f"--criterion {criterion.name} (update {update}, T = {temperature:g}): curves, "
+                          "outcomes and traces support the default dynamics only (--update random, "
+                          "T = 0, criteria stable, retrieve, overlap)")
+
+
 def recall_plan(model, criterion: Criterion) -> tuple[Criterion, Callable[[int], tuple[int, int, int]]]:
     """Refuse models and criteria without recall dynamics; else (criterion, n -> (cue flips, target
     overlap, sweep cap)). ``stable`` recalls from the pattern itself and succeeds on exact return."""
@@ -77,10 +88,9 @@ def recall_plan(model, criterion: Criterion) -> tuple[Criterion, Callable[[int],
     if not isinstance(model, BinaryDAM):
         raise HopcapError(f"--model {model.name}: per-pattern outcomes and traces need the binary "
                           "family's dynamics (hebbian, poly, rectpoly, exp)")
+    check_default_dynamics(criterion)
     if isinstance(criterion, Stable):
         return criterion, lambda n: (0, n, DEFAULT_MAX_SWEEPS)
-    if criterion.name not in ("retrieve", "overlap"):
-        raise HopcapError(f"--criterion {criterion.name} has no recall dynamics to report")
     return criterion, lambda n: (cue_flips(criterion.noise, n), target_overlap(criterion, n),
                                  criterion.max_sweeps)
 
@@ -294,6 +304,7 @@ def check_curve_config(config) -> None:
         raise HopcapError(f"--model {config.model.name}: its checker does not count succeeding "
                           "patterns, so hopcap curve takes the binary family's models (hebbian, "
                           "poly, rectpoly, exp)")
+    check_default_dynamics(config.criterion)
 
 
 @dataclass(frozen=True)

@@ -195,6 +195,26 @@ def test_outcomes_equal_the_checkers_decisions():
             model, criterion, x[:p], 12)], checker.final_overlap)
 
 
+def test_other_dynamics_are_refused():
+    from dataclasses import dataclass
+
+    @dataclass(frozen=True)
+    class Sync:  # a criterion of another update scheme, as the dynamics options describe one
+        name: str = "overlap"
+        update: str = "sync"
+        temperature: float = 0.0
+        threshold: float = 1.0
+
+    @dataclass(frozen=True)
+    class Hot(Sync):
+        update: str = "random"
+        temperature: float = 0.5
+
+    for criterion in (Sync(), Hot()):
+        with pytest.raises(HopcapError, match="default dynamics only"):
+            curves.recall_plan(BinaryDAM("hebbian"), criterion)
+
+
 def test_outcomes_refuse_models_without_recall_dynamics():
     from capacity_cli.families.softmax.model import SoftmaxModel
 
