@@ -376,7 +376,8 @@ def run_curves(configs, grid: Grid, output: str | None = None, trace: str | None
                threads: int | None = None, progress: bool = True) -> list[dict]:
     """Every pending (trial, P) of every configuration; each trial's rows appended to ``output`` in
     one locked, fsynced write (and its trace rows to ``trace``). Trials whose every P the file holds
-    are skipped (resume), as are their traces. Returns the rows of all trials (read and new)."""
+    are skipped (resume), as are their traces. Returns the rows of the requested configurations, trials
+and P (those read and those new)."""
     from tqdm.auto import tqdm
 
     from ._compile import thread_count
@@ -389,7 +390,9 @@ def run_curves(configs, grid: Grid, output: str | None = None, trace: str | None
     have: dict[tuple, set[tuple[int, int]]] = {}
     for row in done:
         have.setdefault(curve_key(row), set()).add((row["trial"], row["p"]))
-    rows = list(done)
+    wanted = {curve_key(config.columns()): (set(ps), config.trials) for config, ps in plans}
+    rows = [r for r in done if curve_key(r) in wanted and r["p"] in wanted[curve_key(r)][0]
+            and r["trial"] < wanted[curve_key(r)][1]]
     jobs = []
     for config, ps in plans:
         key = curve_key({**config.columns()})
@@ -629,7 +632,8 @@ def plot_curves(paths, output: str, title: str | None = None) -> list[Path]:
             if (law.label, round(a, 6)) in theory_drawn:
                 continue
             theory_drawn.add((law.label, round(a, 6)))
-            ax.axvline(a, color="0.4", ls=":", lw=1.2, label=f"theory {law.label} / N = {a:.3g}")
+            style = (":", "-.", (0, (1, 3)))[(len(theory_drawn) - 1) % 3]
+            ax.axvline(a, color="0.4", ls=style, lw=1.2, label=f"theory {law.label} / N = {a:.3g}")
     ax.set_xlabel("alpha = P / N")
     ax.set_ylabel("fraction of stored patterns that succeed")
     ax.set_ylim(-0.02, 1.02)

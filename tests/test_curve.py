@@ -325,3 +325,19 @@ def test_bad_input_is_one_line(args, message, tmp_path, monkeypatch):
     code, text = run(args)
     assert code != 0 and message in text, text
     assert "Traceback" not in text and len(text.strip().splitlines()) == 1
+
+
+def test_curve_file_shared_by_configurations(tmp_path):
+    # a second configuration appended to the same file; each command reports its own rows only
+    out = tmp_path / "c.csv"
+    base = ["curve", "--model", "hebbian", "--n", 20, "--p", "2:6:2", "--trials", 2, "-o", out,
+            "--no-progress"]
+    assert run(base)[0] == 0
+    code, text = run(base[:-3] + ["--criterion", "overlap", "--min-overlap", 0.9, "-o", out,
+                                  "--no-progress"])
+    assert code == 0 and "stable" not in text and "overlap" in text
+    assert len(curves.read_curves([out])) == 2 * 2 * 3
+    code, text = run(base[:5] + ["--p", "2:4:2", "--trials", 1, "-o", out, "--no-progress"])
+    assert code == 0 and text.count("\n  ") == 3  # header and P = 2, 4 of trial 0, nothing rerun
+    code, _ = run(["plot", out, "-o", tmp_path / "both"])
+    assert code == 0 and (tmp_path / "both.png").exists()
