@@ -146,14 +146,18 @@ class Recalls:
 
     @property
     def succeeded(self) -> np.ndarray:
-        return self.overlaps >= self.target
+        """The criterion's decision per pattern; under stable, ending converged on the pattern (a
+        sweep with no flip at xi_nu: exactly a fixed point, for either update rule)."""
+        ok = self.overlaps >= self.target
+        return ok & self.converged if isinstance(self.criterion, Stable) else ok
 
     def outcomes(self) -> list[PatternOutcome]:
         p, n = self.x.shape
         classes, mixes, nearest = final_classes(self.finals, self.x)
         own = self.overlaps
         m_near = (self.finals.astype(np.int64) * self.x[nearest].astype(np.int64)).sum(axis=1)
-        return [PatternOutcome(nu, bool(own[nu] >= self.target), float(own[nu] / n), int(self.sweeps[nu]),
+        succeeded = self.succeeded
+        return [PatternOutcome(nu, bool(succeeded[nu]), float(own[nu] / n), int(self.sweeps[nu]),
                                bool(self.converged[nu]), classes[nu], mixes[nu], int(nearest[nu]),
                                float(m_near[nu] / n)) for nu in range(p)]
 
