@@ -255,9 +255,12 @@ def measure(threads, output, progress, repair, outcomes, trace, **values):
     if outcomes:
         from .curves import measure_outcomes
 
-        count = measure_outcomes(configs, rows, outcomes, trace)
+        count, failed = measure_outcomes(configs, rows, outcomes, trace)
         click.echo(f"wrote {outcomes}: {count} per-pattern outcomes at P_max and P_max + 1"
                    + (f"; traces in {trace}" if trace else ""))
+        if failed:
+            click.echo("failed recalls at P_max + 1 ended as: " + ", ".join(
+                f"{name} {failed[name]}" for name in sorted(failed, key=failed.get, reverse=True)))
 
 
 def _echo_summaries(summaries) -> None:

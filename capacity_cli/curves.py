@@ -543,10 +543,12 @@ def check_outcome_configs(configs) -> None:
                               "P_max + 1)")
 
 
-def measure_outcomes(configs, rows: list[dict], path: str, trace: str | None = None) -> int:
+def measure_outcomes(configs, rows: list[dict], path: str, trace: str | None = None
+                     ) -> tuple[int, dict[str, int]]:
     """Outcomes of every measured trial's stored set at P_max and P_max + 1 (which patterns fail
     first, and how), written atomically to ``path`` (and traces to ``trace``); returns the rows
-    written. Needs the binary family and a trial P_max (not --search degree/recency)."""
+    written and the classes of the failed recalls at P_max + 1 (class -> count). Needs the binary
+    family and a trial P_max (not --search degree/recency)."""
     from .measure import dynamics_seed, trial_source
     from .results import config_key
 
@@ -571,7 +573,11 @@ def measure_outcomes(configs, rows: list[dict], path: str, trace: str | None = N
     write_table(path, OUTCOME_COLUMNS, out)
     if trace:
         write_table(trace, TRACE_COLUMNS, traces)
-    return len(out)
+    failed: dict[str, int] = {}
+    for r in out:
+        if r["p"] == r["p_max"] + 1 and not r["succeeded"]:
+            failed[r["outcome"]] = failed.get(r["outcome"], 0) + 1
+    return len(out), failed
 
 
 # --------------------------------------------------------------------------------------------------
