@@ -341,3 +341,20 @@ def test_curve_file_shared_by_configurations(tmp_path):
     assert code == 0 and text.count("\n  ") == 3  # header and P = 2, 4 of trial 0, nothing rerun
     code, _ = run(["plot", out, "-o", tmp_path / "both"])
     assert code == 0 and (tmp_path / "both.png").exists()
+
+
+def test_same_numbers_at_any_thread_count():
+    from capacity_cli._compile import thread_count
+
+    model = BinaryDAM("poly", degree=3)
+    x = patterns(21, 30, 25)
+    config = MeasureConfig(BinaryDAM("hebbian"), Overlap(min_overlap=0.9, noise=0.1),
+                           spec=PatternSpec(60), trials=1, seed=4)
+    results = []
+    for threads in (1, 2):
+        with thread_count(threads):
+            r = curves.Recalls(model, Retrieve(noise=0.2), x, seed=9)
+            rows = curves.curve_trial(config, 0, [2, 5, 9, 14]).rows
+            results.append((r.finals.copy(), r.sweeps.copy(), [(d["successes"], d["p_max"]) for d in rows]))
+    assert np.array_equal(results[0][0], results[1][0]) and np.array_equal(results[0][1], results[1][1])
+    assert results[0][2] == results[1][2]
