@@ -7,7 +7,7 @@ PROFILE ?= quick
 STAMP := $(VENV)/.installed
 
 #: the study profiles make reproduce runs after configs/$(PROFILE).csv; each writes results/<profile>/
-STUDY_PROFILES := structured modern rf kernel learning census separation predict
+STUDY_PROFILES := structured modern rf kernel learning census separation curves predict
 
 .PHONY: install test lint bench reproduce clean help
 
@@ -49,6 +49,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/census_bench.py
 	$(BIN)/python benchmarks/kernel_bench.py
 	$(BIN)/python benchmarks/predict_bench.py
+	$(BIN)/python benchmarks/curve_bench.py
 
 reproduce: $(STAMP)
 	$(BIN)/python -m capacity_cli.reproduce --profile $(PROFILE) --results results

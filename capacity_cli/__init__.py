@@ -31,6 +31,8 @@ _EXPORTS = {
     "fit_law": "fit",
     "laws_for": "theory",
     "HopcapError": "errors",
+    "pattern_outcomes": "curves",
+    "PatternOutcome": "curves",
 }
 
 __all__ = ["__version__", *_EXPORTS]

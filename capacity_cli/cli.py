@@ -17,6 +17,7 @@ from .options import (
     MEASURE_OPTIONS,
     click_options,
     code_option,
+    curve_options,
     dataset_option,
     gen_size_options,
     generator_options,
@@ -215,7 +216,7 @@ def info(path):
 
 @main.command()
 @click_options(MEASURE_OPTIONS)
-def measure(threads, output, progress, repair, **values):
+def measure(threads, output, progress, repair, outcomes, trace, **values):
     """Largest number of patterns P a model stores, by binary search over P, over many trials.
 
     Capacity of one trial is the largest prefix P of its pattern sequence that is stored (at least
@@ -237,11 +238,22 @@ def measure(threads, output, progress, repair, **values):
 
     if repair and not output:
         raise click.UsageError("--repair needs -o FILE")
+    if trace and not outcomes:
+        from .errors import HopcapError
+
+        raise HopcapError("--trace on measure needs --outcomes FILE (the recalls it traces)")
     source = click.get_current_context().get_parameter_source
     configs = configs_from_options(values, given={name for name in values
                                                   if source(name) != ParameterSource.DEFAULT})
     if output:
         check_writable(output)
+    if outcomes:
+        from .curves import check_outcome_configs
+
+        for path in (outcomes, trace):
+            if path:
+                check_writable(path)
+        check_outcome_configs(configs)
     if repair and Path(output).exists():
         invalid, duplicates = repair_results(output)
         click.echo(f"repaired {output}: dropped {invalid} invalid and {duplicates} duplicated rows")
@@ -251,6 +263,15 @@ def measure(threads, output, progress, repair, **values):
     _echo_summaries(summarize_rows(configs, rows))
     if output:
         click.echo(f"rows in {output}; draw them with: hopcap plot {output} -o figure")
+    if outcomes:
+        from .curves import measure_outcomes
+
+        count, failed = measure_outcomes(configs, rows, outcomes, trace)
+        click.echo(f"wrote {outcomes}: {count} per-pattern outcomes at P_max and P_max + 1"
+                   + (f"; traces in {trace}" if trace else ""))
+        if failed:
+            click.echo("failed recalls at P_max + 1 ended as: " + ", ".join(
+                f"{name} {failed[name]}" for name in sorted(failed, key=failed.get, reverse=True)))
 
 
 def _predict_options(f):
@@ -362,6 +383,8 @@ def plot(csv, output, title, predict_csv):
     """Draw P_max against N from one or more results CSVs, with theory laws and fitted slopes."""
     from .plotting import plot_capacity
 
+    if _plot_curve_files(csv, output, title):
+        return
     df = _read_for_figures(csv)
     predictions = None
     if predict_csv:
@@ -370,6 +393,62 @@ def plot(csv, output, title, predict_csv):
         predictions = read_predictions(list(predict_csv))
     for path in plot_capacity(df, output, title=title, predictions=predictions):
         click.echo(f"wrote {path}")
+
+
+def _plot_curve_files(paths, output, title) -> bool:
+    """Draw curve or trace CSVs (hopcap curve, --trace); False for other files."""
+    from .curves import file_kind, plot_curves, plot_traces
+    from .errors import HopcapError
+
+    kinds = {file_kind(p) for p in paths}
+    if not kinds & {"curve", "trace", "outcomes"}:
+        return False
+    if len(kinds) > 1 or "outcomes" in kinds:
+        raise HopcapError("plot draws curve files or trace files, one kind at a time (outcomes "
+                          "files are tables)")
+    draw = plot_curves if kinds == {"curve"} else plot_traces
+    for path in draw(paths, output, title):
+        click.echo(f"wrote {path}")
+    return True
+
+
+@main.command()
+@click_options(curve_options())
+def curve(threads, output, progress, p, p_over_n, trace, **values):
+    """Fraction of the stored patterns that succeed at each P of a grid, per trial: a retrieval curve.
+
+    The capacity search's own check runs at every P (no bisection); each trial's P_max from the
+    search is written beside it, and `hopcap plot` draws the mean fraction with its 95% interval
+    against alpha = P/N, the capacity marked. --trace FILE writes the energy after each sweep of every
+    recall. Binary family; trials are those of `hopcap measure` (same seeds, same patterns).
+
+    \b
+    Examples:
+      hopcap curve --model hebbian --n 400 --p-over-n 0.05:0.25:0.01 --trials 20 -o c.csv
+      hopcap curve --model poly --degree 3 --n 64 --p 10:200:10 --criterion retrieve
+    """
+    from .curves import curve_summary, make_grid, run_curves
+    from .measure import configs_from_options
+    from .results import check_writable
+
+    grid = make_grid(p, p_over_n)
+    source = click.get_current_context().get_parameter_source
+    configs = configs_from_options(values, given={name for name in values
+                                                  if source(name) != ParameterSource.DEFAULT})
+    for path in (output, trace):
+        if path:
+            check_writable(path)
+    rows = run_curves(configs, grid, output=output, trace=trace, threads=threads, progress=progress)
+    for label, n, points, cap in curve_summary(rows):
+        click.echo(f"{label}, N={n}: P_max/N = {cap.mean:.4f}"
+                   + (f" [{cap.ci_low:.4f}, {cap.ci_high:.4f}]" if cap.trials > 1 else "")
+                   + f" over {cap.trials} trials")
+        click.echo(f"  {'alpha':>8} {'fraction':>9} {'95% interval':>17}")
+        for alpha, s in points:
+            interval = f"[{max(s.ci_low, 0):.3f}, {min(s.ci_high, 1):.3f}]" if s.trials > 1 else "-"
+            click.echo(f"  {alpha:>8.4f} {s.mean:>9.3f} {interval:>17}")
+    if output:
+        click.echo(f"rows in {output}; draw them with: hopcap plot {output} -o figure")
 
 
 @main.command()

@@ -301,19 +301,23 @@ class TrialResult:
     achieved_correlation: float | None
 
 
+def trial_source(config: MeasureConfig, trial: int) -> Callable[[int], np.ndarray]:
+    """The pattern sequence of one trial: source(p) -> its first p rows (fewer where it ends)."""
+    if config.spec is not None:
+        return pattern_source(config.spec, trial_entropy(config.seed, trial))
+    fixed = config.patterns
+    if config.shuffle:
+        fixed = fixed[np.random.default_rng(trial_entropy(config.seed, trial)).permutation(len(fixed))]
+
+    def source(p: int) -> np.ndarray:
+        return fixed[:p]
+    return source
+
+
 def run_trial(config: MeasureConfig, trial: int) -> TrialResult:
     """Measure the capacity of one trial of ``config``."""
     start = time.perf_counter()
-    if config.spec is not None:
-        source: Callable[[int], np.ndarray] = pattern_source(config.spec,
-                                                             trial_entropy(config.seed, trial))
-    else:
-        fixed = config.patterns
-        if config.shuffle:
-            fixed = fixed[np.random.default_rng(trial_entropy(config.seed, trial)).permutation(len(fixed))]
-
-        def source(p: int) -> np.ndarray:
-            return fixed[:p]
+    source = trial_source(config, trial)
     if config.search == "degree":
         stored = source(config.set_size or len(config.patterns))
         if config.set_size and len(stored) < config.set_size:

@@ -336,6 +336,11 @@ RUN_OPTIONS = (
     Option("progress", None, True, "Show a progress bar.", flag=True, batch=False),
     Option("repair", None, False, "First drop the invalid and duplicated rows of -o FILE (their "
            "trials then run again).", flag=True, batch=False),
+    Option("outcomes", click.Path(dir_okay=False), None, "Also write each trial's per-pattern "
+           "outcomes at P_max and P_max + 1 to this CSV (binary family; docs/theory.md section 16).",
+           batch=False),
+    Option("trace", click.Path(dir_okay=False), None, "With --outcomes: the energy after each sweep "
+           "of those recalls, to this CSV.", batch=False),
 )
 @functools.cache
 def measure_options() -> tuple[Option, ...]:
@@ -346,6 +351,25 @@ def measure_options() -> tuple[Option, ...]:
     model, criterion = _shared_options()
     own = combine_family_options([(f.name, o) for f in families() for o in f.options])
     return merge_options(model, criterion, own, SEARCH_OPTIONS, PATTERN_OPTIONS, RUN_OPTIONS)
+
+
+#: measure options that ``hopcap curve`` does not take (it searches no P and has its own grid).
+_NOT_CURVE = ("p", "p_max", "search", "max_degree", "repair", "outcomes", "output")
+CURVE_OPTIONS = (
+    Option("p", click.STRING, None, "The P grid, START:STOP:STEP (STOP included when a step lands "
+           "on it) or one value.", batch=False),
+    Option("p_over_n", click.STRING, None, "The grid in alpha = P/N, START:STOP:STEP; P = "
+           "round(alpha N).", batch=False),
+    Option("output", click.Path(dir_okay=False), None, "Append one row per trial and P to this CSV; "
+           "trials it already holds are skipped (resume).", batch=False, short="-o"),
+)
+
+
+def curve_options() -> tuple[Option, ...]:
+    """The options of ``hopcap curve``: measure's model, criterion, pattern and run options with
+    the P grid instead of the search options; --trace writes the recalls' energies."""
+    keep = [o for o in measure_options() if o.name not in _NOT_CURVE]
+    return merge_options(keep, CURVE_OPTIONS)
 
 
 def combine_family_options(declared: Iterable[tuple[str, Option]]) -> list[Option]:

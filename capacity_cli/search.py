@@ -180,6 +180,19 @@ class StabilityChecker(_PrefixCache):
         self.sel = np.concatenate([self.sel[:start], (new > 0).astype(np.int8)])
 
     def __call__(self, p: int) -> bool:
+        allowed = allowed_failures(self.criterion.threshold, p)
+        return self.failures(p, allowed) <= allowed
+
+    def successes(self, p: int) -> int:
+        """How many patterns of the prefix p are fixed points: the whole check without an early
+        stop. Its sums are kept, so counting at increasing P only adds the new columns (a retrieval
+        curve, :mod:`capacity_cli.curves`)."""
+        return p - self.failures(p, p)
+
+    def failures(self, p: int, allowed: int) -> int:
+        """Unstable patterns of the prefix p; once more than ``allowed`` are found the check may
+        stop early and return any count above ``allowed``. A complete check (at most ``allowed``)
+        becomes the state the next check extends."""
         self.ensure(p)
         if p <= self.lo:  # never happens inside largest_storable; recompute from scratch
             self._reset()
@@ -193,7 +206,6 @@ class StabilityChecker(_PrefixCache):
         bound = np.empty(p, dtype=t.c_bound.dtype)
         stable = np.zeros(p, dtype=np.int8)
         margin = np.empty(p, dtype=np.float64)
-        allowed = allowed_failures(self.criterion.threshold, p)
         # Old rows with the least slack first: an unstable prefix is then usually rejected after a
         # few rows. The order changes how soon a check stops, never what it decides.
         order = np.concatenate([np.argsort(self.margin, kind="stable"), np.arange(self.lo, p)])
@@ -203,16 +215,17 @@ class StabilityChecker(_PrefixCache):
         n_bad = _run_groups(extend_stability, extend_rows, args, outputs,
                             (p - self.lo) * (p + self.lo) * n)
         if n_bad > allowed:
-            return False
+            return n_bad
         if (stable == UNDECIDED).any():
             decide_undecided_rows(self.model, n, self.packed, self.sel, p, t.levels, stable)
-            if int((stable == 0).sum()) > allowed:
-                return False
+            n_bad = int((stable == 0).sum())
+            if n_bad > allowed:
+                return n_bad
         # The sums just written become the state; the old state's buffer is the next spare.
         self._spare = self.acc.base if self.acc.base is not None else self.acc
         self.lo, self.acc, self.tot, self.diff, self.bound = p, acc, tot, diff, bound
         self.stable, self.margin = stable.astype(np.bool_), margin
-        return True
+        return n_bad
 
 
 class DynamicsChecker(_PrefixCache):
@@ -236,12 +249,22 @@ class DynamicsChecker(_PrefixCache):
         self.xt = np.ascontiguousarray(self.x.T)  # O(P N), against O(P^2 N) per relaxation check
 
     def __call__(self, p: int) -> bool:
+        allowed = allowed_failures(self.criterion.threshold, p)
+        return self.failures(p, allowed) <= allowed
+
+    def successes(self, p: int) -> int:
+        """How many patterns of the prefix p succeed: every pattern relaxed, no early stop."""
+        return p - self.failures(p, p)
+
+    def failures(self, p: int, allowed: int) -> int:
+        """Failing patterns of the prefix p; once more than ``allowed`` are found the relaxations
+        may stop early and return any count above ``allowed``. The per-pattern outputs of a complete
+        check (at most ``allowed``) are kept (final_overlap, sweeps, converged)."""
         self.ensure(p)
         final = np.zeros(p, dtype=np.int64)
         sweeps = np.zeros(p, dtype=np.int64)
         converged = np.zeros(p, dtype=np.bool_)
         needs_exact = np.zeros(p, dtype=np.bool_)
-        allowed = allowed_failures(self.criterion.threshold, p)
         a = self.arith
         args = (self.x, self.xt, p, a.gain, self.model.field, a.exact, a.shiftable, a.levels.table,
                 a.levels.ratio_form,
@@ -249,15 +272,15 @@ class DynamicsChecker(_PrefixCache):
         outputs = (final, sweeps, converged, needs_exact)
         n_bad = _run_groups(relax_prefix, relax_rows, args, outputs, 2 * p * p * self.n)
         if n_bad > allowed:
-            return False  # outputs may be partial (early exit): keep those of the last stored prefix
+            return n_bad  # outputs may be partial (early exit): keep those of the last stored prefix
         for nu in np.flatnonzero(needs_exact):
             final[nu], sweeps[nu], converged[nu] = self._relax_exactly(int(nu), p)
             if final[nu] < self.target:
                 n_bad += 1
                 if n_bad > allowed:
-                    return False
+                    return n_bad
         self.final_overlap, self.sweeps, self.converged = final, sweeps, converged
-        return True
+        return n_bad
 
     def diagnostics(self, p: int) -> tuple[bool, int] | None:
         """(every pattern converged before the sweep cap, most sweeps any pattern used) for the last
