@@ -7,7 +7,7 @@ PROFILE ?= quick
 STAMP := $(VENV)/.installed
 
 #: the study profiles make reproduce runs after configs/$(PROFILE).csv; each writes results/<profile>/
-STUDY_PROFILES := structured modern rf learning census separation
+STUDY_PROFILES := structured modern rf learning census separation dynamics
 
 .PHONY: install test lint bench reproduce clean help
 
