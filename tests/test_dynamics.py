@@ -338,3 +338,60 @@ def test_cli_schemes_write_columns(tmp_path):
                                       "--no-progress", "-o", str(out), "--criterion", "retrieve",
                                       "--update", "sync"])
     assert again.exit_code == 0 and len(out.read_text().splitlines()) == 5  # resumed: nothing rerun
+
+
+# --------------------------------------------------------------------------------------------------
+# The AGS line (capacity_cli.ags) and the dynamics profile's table
+# --------------------------------------------------------------------------------------------------
+
+
+def test_ags_zero_temperature_values():
+    """AGS's T = 0 numbers: alpha_c = 0.138 (0.1379 to 4 digits), m = 0.967 at alpha_c."""
+    from capacity_cli.ags import alpha_c
+
+    a, m = alpha_c(0.0)
+    assert abs(a - 0.1379) < 2e-4 and abs(m - 0.967) < 1e-3
+
+
+def test_ags_solution_solves_the_saddle_point_equations():
+    """At T = 0.5 the returned (alpha, m) with its q satisfy all three RS equations (independent
+    Gaussian averages by scipy quad), and alpha_c falls with T to AGS's asymptote
+    1 - T = 1.95 sqrt(alpha_c) near T = 1 (5%: the asymptote's own next order)."""
+    from scipy import integrate
+
+    from capacity_cli.ags import alpha_c
+
+    t = 0.5
+    a, m = alpha_c(t)
+    beta = 1 / t
+
+    def avg(f):
+        return integrate.quad(lambda z: f(z) * math.exp(-z * z / 2) / math.sqrt(2 * math.pi), -12, 12,
+                              epsabs=1e-12, limit=200)[0]
+
+    # solve q and r at this (alpha, m) by iteration, then check m
+    q = 0.9
+    for _ in range(500):
+        r = q / (1 - beta * (1 - q)) ** 2
+        q = avg(lambda z, r=r: math.tanh(beta * (m + math.sqrt(a * r) * z)) ** 2)
+    r = q / (1 - beta * (1 - q)) ** 2
+    assert abs(avg(lambda z: math.tanh(beta * (m + math.sqrt(a * r) * z))) - m) < 1e-5
+    values = [alpha_c(v)[0] for v in (0.0, 0.3, 0.6, 0.9)]
+    assert all(x > y for x, y in zip(values, values[1:], strict=False))
+    assert abs((1 - 0.95) / math.sqrt(alpha_c(0.95)[0]) - 1.95) < 0.1
+    assert alpha_c(1.0) == (0.0, 0.0)
+
+
+def test_dynamics_profile_table_matches_its_definition():
+    """configs/dynamics.csv: temperature = N T_AGS, min_overlap = round(0.98 m_c(T), 2)."""
+    from pathlib import Path
+
+    import pandas as pd
+
+    from capacity_cli.ags import alpha_c
+
+    table = pd.read_csv(Path(__file__).resolve().parent.parent / "configs" / "dynamics.csv", comment="#")
+    t = (table["temperature"] / table["n"]).round(6)
+    assert sorted(t.unique()) == [k / 10 for k in range(9)]
+    for tv in (0.0, 0.4, 0.8):
+        assert (table.loc[t == tv, "min_overlap"] == round(0.98 * alpha_c(tv)[1], 2)).all()
