@@ -285,8 +285,8 @@ def test_default_criterion_columns_equal_legacy_values():
         row, problems = check_row(header, [str("" if v is None else v) for v in old.values()], 2)
         assert not problems
         assert row["update"] == described["update"] and row["temperature"] == described["temperature"]
-        new_row, _ = check_row(list(described) + ["n", "trial", "p_max"],
-                               [str("" if v is None else v) for v in described.values()] + ["50", "0", "5"], 2)
+        cells = [str("" if v is None else v) for v in described.values()] + ["50", "0", "5"]
+        new_row, _ = check_row(list(described) + ["n", "trial", "p_max"], cells, 2)
         assert config_key(row) == config_key(new_row)
     rf_row = {"model": "rf", "criterion": "overlap"}
     assert binary.LEGACY["update"](rf_row) is None and binary.LEGACY["temperature"](rf_row) is None
