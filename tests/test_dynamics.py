@@ -393,5 +393,6 @@ def test_dynamics_profile_table_matches_its_definition():
     table = pd.read_csv(Path(__file__).resolve().parent.parent / "configs" / "dynamics.csv", comment="#")
     t = (table["temperature"] / table["n"]).round(6)
     assert sorted(t.unique()) == [k / 10 for k in range(9)]
+    assert sorted(table["threshold"].unique()) == [0.5, 0.9]
     for tv in (0.0, 0.4, 0.8):
         assert (table.loc[t == tv, "min_overlap"] == round(0.98 * alpha_c(tv)[1], 2)).all()

@@ -3,7 +3,8 @@ Sompolinsky retrieval line alpha_c(T) of the Hebbian network, measured with Glau
 (``--criterion overlap-mean --temperature N T``; docs/theory.md section 15) against the replica-
 symmetric curve (capacity_cli.ags) on the same axes.
 
-* ``ags`` (batch, configs/dynamics.csv): P_max at T_AGS = 0, 0.1, ..., 0.8 for N = 100, 200, 400;
+* ``ags`` (batch, configs/dynamics.csv): P_max at T_AGS = 0, 0.1, ..., 0.8 for N = 100, 200, 400,
+  with half (--threshold 0.5) or 90% (0.9) of the patterns retrieved;
   drawn by :func:`draw_ags` as alpha = P_max / N per N, the extrapolation to N -> inf (the
   ``alpha_inv_n`` fit, P/N = alpha_inf + b/N, reproducible with ``hopcap fit --form alpha_inv_n``
   on the rows of one temperature), and the AGS curve;
@@ -39,7 +40,8 @@ def temperatures(df: pd.DataFrame) -> pd.Series:
 
 
 def extrapolations(df: pd.DataFrame) -> list[tuple[float, object]]:
-    """(T_AGS, alpha_inv_n fit) per temperature (fit None with fewer than two N)."""
+    """(T_AGS, alpha_inv_n fit) per temperature (fit None with fewer than two N), for the rows of
+    one threshold."""
     t = temperatures(df)
     return [(float(tv), fit_trials(df[t == tv], "alpha_inv_n")[0]) for tv in sorted(t.unique())]
 
@@ -48,16 +50,10 @@ def agrees(fit, theory: float) -> bool:
     return fit is not None and fit.intercept_low - BAND <= theory <= fit.intercept_high + BAND
 
 
-def draw_ags(df: pd.DataFrame, stem: Path) -> list[LawRow]:
-    """alpha against T: per N, extrapolated, and the AGS line; returns the summary rows."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+def _panel(ax, df: pd.DataFrame, threshold: float, curve: list[float]) -> list[LawRow]:
+    """One threshold's points, extrapolation and the AGS line on ``ax``; its summary rows."""
     t = temperatures(df)
-    curve = [alpha_c(float(v))[0] for v in CURVE_T]
-    fig, ax = plt.subplots(figsize=(7, 4.8))
+    what = f"hebbian, overlap-mean, q={threshold:g}"
     ax.plot(np.append(CURVE_T, 1.0), np.append(curve, 0.0), "k-", lw=1.5,
             label="AGS 1987, replica symmetric (computed)")
     rows: list[LawRow] = []
@@ -69,12 +65,12 @@ def draw_ags(df: pd.DataFrame, stem: Path) -> list[LawRow]:
             if sub.empty:
                 continue
             s = summarize(sub["p_max"].astype(float) / n)
-            ts.append(tv + 0.006 * (k - 1))
+            ts.append(tv + 0.008 * (k - 1))
             means.append(s.mean)
             lows.append(s.ci_low if s.trials > 1 else s.mean)
             highs.append(s.ci_high if s.trials > 1 else s.mean)
-            rows.append(LawRow("ags", f"hebbian, overlap-mean, T_AGS={tv:g}, N={n}", "alpha = P_max/N",
-                               s.mean, s.ci_low, s.ci_high, alpha_c(tv)[0], str(n), s.trials))
+            rows.append(LawRow("ags", f"{what}, T_AGS={tv:g}, N={n}", "alpha = P_max/N", s.mean,
+                               s.ci_low, s.ci_high, alpha_c(tv)[0], str(n), s.trials))
         means, lows, highs = map(np.array, (means, lows, highs))
         ax.errorbar(ts, means, yerr=[means - lows, highs - means], fmt="o", ms=3, capsize=2,
                     alpha=0.7, label=f"N = {n}, mean and 95% interval")
@@ -88,16 +84,35 @@ def draw_ags(df: pd.DataFrame, stem: Path) -> list[LawRow]:
                     label="extrapolated to N -> inf (P/N = alpha + b/N)")
     for tv, f in ext:
         theory = alpha_c(tv)[0]
-        rows.append(LawRow("ags", f"hebbian, overlap-mean, T_AGS={tv:g}",
+        rows.append(LawRow("ags", f"{what}, T_AGS={tv:g}",
                            "alpha extrapolated in 1/N" + ("" if agrees(f, theory) else " (outside band)"),
                            f.intercept, f.intercept_low, f.intercept_high, theory,
                            f"{f.n_min}-{f.n_max}", f.trials))
+    ax.set_title(f"{'half' if threshold == 0.5 else f'{threshold:.0%}'} of the patterns retrieved "
+                 f"(--threshold {threshold:g})", fontsize=10)
     ax.set_xlabel("T (AGS units: J = X^T X / N; hopcap's --temperature is N T)")
-    ax.set_ylabel("alpha = P_max / N")
     ax.set_xlim(-0.03, 1.02)
-    ax.set_ylim(0, None)
+    ax.set_ylim(0, 0.17)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=7)
+    return rows
+
+
+def draw_ags(df: pd.DataFrame, stem: Path) -> list[LawRow]:
+    """alpha against T, one panel per threshold: per N, extrapolated, and the AGS line; returns the
+    summary rows."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    curve = [alpha_c(float(v))[0] for v in CURVE_T]
+    thresholds = sorted(float(q) for q in df["threshold"].unique())
+    fig, axes = plt.subplots(1, len(thresholds), figsize=(6.5 * len(thresholds), 4.8), squeeze=False)
+    rows: list[LawRow] = []
+    for ax, q in zip(axes[0], thresholds, strict=True):
+        rows += _panel(ax, df[df["threshold"].astype(float) == q], q, curve)
+    axes[0][0].set_ylabel("alpha = P_max / N")
     _save(fig, stem, "Hebbian retrieval line alpha_c(T): Glauber dynamics against AGS")
     plt.close(fig)
     return rows
@@ -108,21 +123,34 @@ DRAW = {"ags": draw_ags}
 
 def notes(out_dir: Path, summary: list[LawRow]) -> str:
     """The plain answers from the summary rows."""
-    ext = [r for r in summary if r.study == "ags" and r.quantity.startswith("alpha extrapolated")]
     lines = ["## Answers", "",
              "**alpha_c(T) against Amit, Gutfreund & Sompolinsky** (hebbian, Glauber dynamics in random "
-             "order from each pattern, mean overlap over 20 sweeps after 20 of burn-in >= 0.98 m_c(T), "
-             "90% of the patterns; extrapolated to N -> inf from N = 100, 200, 400 by P/N = alpha + b/N; "
-             f"band: the 95% interval widened by {BAND}):", ""]
-    inside = 0
-    for r in ext:
-        ok = "outside band" not in r.quantity
-        inside += ok
-        lines.append(f"- T = {r.configuration.split('T_AGS=')[1]}: alpha = {r.measured:.4f} "
-                     f"[{r.ci_low:.4f}, {r.ci_high:.4f}], AGS {r.theory:.4f}: "
-                     + ("agrees" if ok else "outside the band"))
-    lines += ["", f"{inside} of {len(ext)} temperatures agree within the band. Finite N shifts alpha "
-              "upwards at every T (the per-N points above the curve fall towards it as N grows); near "
-              "T = 1 alpha_c N is a handful of patterns at these sizes, so the points there are coarse.",
-              ""]
+             "order from each pattern, mean overlap over 20 sweeps after 20 of burn-in >= 0.98 m_c(T); "
+             "extrapolated to N -> inf from N = 100, 200, 400 by P/N = alpha + b/N; band: the 95% "
+             f"interval widened by {BAND}). Measured / AGS per temperature:", ""]
+    for q in ("0.5", "0.9"):
+        ext = [r for r in summary if r.study == "ags" and r.quantity.startswith("alpha extrapolated")
+               and f"q={q}," in r.configuration]
+        if not ext:
+            continue
+        inside = sum("outside band" not in r.quantity for r in ext)
+        cells = [f"T = {r.configuration.split('T_AGS=')[1]}: {r.measured:.4f} [{r.ci_low:.4f}, "
+                 f"{r.ci_high:.4f}] vs {r.theory:.4f} ({r.measured / r.theory:.2f}x"
+                 + ("" if "outside band" not in r.quantity else ", outside band") + ")" for r in ext]
+        lines.append(f"- threshold {q} ({inside} of {len(ext)} inside the band): " + "; ".join(cells) + ".")
+    per_n = {}
+    for r in summary:
+        if r.study == "ags" and r.quantity == "alpha = P_max/N" and "T_AGS=0," not in r.configuration:
+            key = r.configuration.rsplit(", N=", 1)[0]
+            per_n.setdefault(key, {})[int(r.n_range)] = r.measured
+    drift = [v[400] / v[100] for v in per_n.values() if 100 in v and 400 in v and v[100] > 0]
+    if drift:
+        lines += ["", f"At T > 0, alpha(N = 400) / alpha(N = 100) is {min(drift):.2f} to {max(drift):.2f} "
+                  "across temperatures and thresholds: the finite-size shift is small over these sizes, "
+                  "so the extrapolation mostly averages them. What separates the measurement from AGS at "
+                  "T > 0 is the fraction of patterns required: requiring 90% of the patterns selects the "
+                  "worst tenth of a set whose per-pattern retrieval margins spread at finite N, while the "
+                  "median pattern (0.5) is AGS's typical pattern. Near T = 1, alpha_c N is a handful of "
+                  "patterns at these sizes, so those points are coarse."]
+    lines.append("")
     return "\n".join(lines)
