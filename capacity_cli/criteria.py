@@ -214,7 +214,3 @@ def target_overlap(criterion: Retrieve | Overlap | OverlapMean, n: int) -> int:
         return math.ceil(criterion.min_overlap * n * criterion.sweeps - 1e-9 * criterion.sweeps)
     return math.ceil(criterion.min_overlap * n - 1e-9)
 
-
-def has_dynamics(criterion) -> bool:
-    """True for the criteria that run dynamics (retrieve, overlap, overlap-mean)."""
-    return isinstance(criterion, Retrieve | Overlap | OverlapMean)
