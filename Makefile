@@ -7,7 +7,7 @@ PROFILE ?= quick
 STAMP := $(VENV)/.installed
 
 #: the study profiles make reproduce runs after configs/$(PROFILE).csv; each writes results/<profile>/
-STUDY_PROFILES := structured modern rf learning census separation dynamics
+STUDY_PROFILES := structured modern rf kernel learning census separation predict dynamics
 
 .PHONY: install test lint bench reproduce clean help
 
@@ -22,6 +22,8 @@ help:
 	@echo "   learning:   pairwise networks with learned couplings (results/learning/)"
 	@echo "   census:     attractor census: what the binary models settle into (results/census/)"
 	@echo "   separation: capacity against the distance of error-correcting-code sets (results/separation/)"
+	@echo "   kernel:     learned feature maps (U-Hop+) against the plain model (results/kernel/)"
+	@echo "   predict:    hopcap predict against every committed stable measurement (results/predict/)"
 	@echo "make bench       numba kernels against numpy baselines"
 	@echo "make lint        ruff"
 
@@ -45,6 +47,8 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/rf_bench.py
 	$(BIN)/python benchmarks/pairwise_bench.py
 	$(BIN)/python benchmarks/census_bench.py
+	$(BIN)/python benchmarks/kernel_bench.py
+	$(BIN)/python benchmarks/predict_bench.py
 	$(BIN)/python benchmarks/dynamics_bench.py
 
 reproduce: $(STAMP)

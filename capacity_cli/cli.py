@@ -62,6 +62,7 @@ def main(ctx: click.Context, debug: bool) -> None:
     \b
     hopcap gen      make a binary pattern set (bias, feature correlation, separation)
     hopcap measure  largest storable P by binary search, over many trials -> CSV
+    hopcap predict  predicted P_max under stable at finite N (no measurement)
     hopcap plot     P_max against N with theory laws and fitted exponents
     hopcap fit      fitted exponents with 95% intervals for any results CSV
     hopcap census   what a network settles into: attractor classes, basins, energy profiles
@@ -192,10 +193,20 @@ def info(path):
                 if name != "patterns":
                     try:
                         value = data[name]
+                        if value.ndim >= 2:  # e.g. a saved feature map: its shape, not its entries
+                            value = f"array of shape {value.shape}"
                     except ValueError:  # object arrays need pickle, which hopcap never loads
                         value = "(not readable without pickle)"
                     click.echo(f"  {name:<22} {value}")
     click.echo("measured now:")
+    if path.endswith(".npz"):
+        from .families.kernel.model import is_map_file, map_report
+
+        with np.load(path, allow_pickle=False) as data:
+            learned = is_map_file(data)
+        if learned:  # a learned feature map (hopcap measure --save-map): its spherical code
+            for line in map_report(path).lines():
+                click.echo(line)
     if kind == "sphere":
         _echo_geometry(x)
     else:
@@ -242,6 +253,56 @@ def measure(threads, output, progress, repair, **values):
         click.echo(f"rows in {output}; draw them with: hopcap plot {output} -o figure")
 
 
+def _predict_options(f):
+    """The options of ``hopcap predict``: ``measure``'s declarations (capacity_cli.predict)."""
+    from .options import option_named
+    from .predict import PREDICT_OPTION_NAMES
+
+    return click_options([option_named(name) for name in PREDICT_OPTION_NAMES])(f)
+
+
+@main.command()
+@_predict_options
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
+              help="Write one row per configuration (measure's configuration columns and the "
+                   "predicted mean, sd and quantiles) to this CSV.")
+def predict(output, **values):
+    """Predicted capacity under --criterion stable at finite N, without measuring.
+
+    For hebbian, poly, rectpoly and exp with i.i.d. unbiased patterns: the exact law of one
+    crosstalk term, the probability that one unit is unstable (exact convolution or saddlepoint),
+    and units taken as independent for the law of P_max (docs/theory.md section 14). Prints the
+    predicted mean, sd and quantiles of P_max beside the asymptotic law; draw it beside measurements
+    with hopcap plot RESULTS.csv --predict PREDICTED.csv.
+
+    \b
+    Example: hopcap predict --model poly --degree 3 --n 32,64,128,256,512,1024
+    """
+    from .predict import prediction_configs, prediction_row, write_predictions
+    from .results import check_writable
+
+    source = click.get_current_context().get_parameter_source
+    configs = prediction_configs(values, given={name for name in values
+                                                if source(name) != ParameterSource.DEFAULT})
+    if output:
+        check_writable(output)
+    click.echo(f"{'configuration':<26} {'N':>6} {'mean P_max':>12} {'sd':>10} {'5%':>9} {'50%':>9} "
+               f"{'95%':>9}  {'method':<24} asymptotic law")
+    rows = []
+    for config in configs:
+        row = prediction_row(config)
+        rows.append(row)
+        law = f"{row['law_value']:.4g} = {row['law']}" if row["law"] else "-"
+        what = f"{config.model.label}, stable" + \
+            (f", q={config.criterion.threshold:g}" if config.criterion.threshold != 1 else "")
+        click.echo(f"{what:<26} {config.n:>6} {row['predicted_mean']:>12.1f} {row['predicted_sd']:>10.1f} "
+                   f"{row['predicted_q05']:>9} {row['predicted_q50']:>9} {row['predicted_q95']:>9}  "
+                   f"{row['method']:<24} {law}")
+    if output:
+        write_predictions(rows, output)
+        click.echo(f"wrote {output}")
+
+
 def _echo_summaries(summaries) -> None:
     from .families import family_laws
 
@@ -273,6 +334,8 @@ def _echo_summaries(summaries) -> None:
         capped = f"  ({s.capped} capped)" if s.capped else ""
         if s.missing:
             capped += f"  ({s.missing} not stored by any degree <= {c.max_degree})"
+        if s.unlearned:
+            capped += f"  ({s.unlearned} left out: learning did not decrease the loss)"
         click.echo(f"{what:<40} {c.n:>6} {st.trials:>6} {st.mean:>11.1f} {st.std:>8.1f} "
                    f"{interval:>19}  {theory}{capped}")
 
@@ -292,12 +355,20 @@ def _read_for_figures(paths):
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default="capacity",
               help="Figure path without extension; writes .png and .pdf.")
 @click.option("--title", default=None, help="Figure title.")
-def plot(csv, output, title):
+@click.option("--predict", "predict_csv", multiple=True, type=click.Path(dir_okay=False),
+              help="A CSV of hopcap predict -o: draw the predicted mean P_max (5-95% band) of each "
+                   "matching configuration too (repeatable).")
+def plot(csv, output, title, predict_csv):
     """Draw P_max against N from one or more results CSVs, with theory laws and fitted slopes."""
     from .plotting import plot_capacity
 
     df = _read_for_figures(csv)
-    for path in plot_capacity(df, output, title=title):
+    predictions = None
+    if predict_csv:
+        from .predict import read_predictions
+
+        predictions = read_predictions(list(predict_csv))
+    for path in plot_capacity(df, output, title=title, predictions=predictions):
         click.echo(f"wrote {path}")
 
 

@@ -236,7 +236,10 @@ def configs_from_options(values: Mapping[str, Any], given: set[str] | None = Non
     models, criterion = family.build(v)
     if v["search"] == "degree":
         models = models[:1]  # the degree is what is searched
-    common = dict(seed=v["seed"], p_cap=v["p_max"], search=v["search"], set_size=v["p"],
+    p_cap = v["p_max"]
+    if "p_max" not in given and family.default_p_cap is not None:  # the family's own default cap
+        p_cap = family.default_p_cap(v) or p_cap
+    common = dict(seed=v["seed"], p_cap=p_cap, search=v["search"], set_size=v["p"],
                   max_degree=v["max_degree"])
     if v["patterns"] is not None and v["dataset"] is not None:
         raise HopcapError("give --patterns or --dataset, not both")
@@ -429,6 +432,7 @@ class ConfigSummary:
     summary: Summary
     capped: int
     missing: int = 0  # degree search: trials where no degree up to max_degree stored the set
+    unlearned: int = 0  # learned feature maps: trials whose learning did not decrease the loss
 
 
 def summarize_rows(configs: list[MeasureConfig], rows: list[dict]) -> list[ConfigSummary]:
@@ -440,9 +444,12 @@ def summarize_rows(configs: list[MeasureConfig], rows: list[dict]) -> list[Confi
     for config in configs:
         mine = by_key.get(config_key(config.columns()), [])
         column = {"degree": "min_degree", "recency": "recent_retrievable"}.get(config.search, "p_max")
+        failed = [r for r in mine if r.get("learn_converged") is False]  # reported, never a capacity
+        mine = [r for r in mine if r.get("learn_converged") is not False]
         values = [r[column] for r in mine if r[column] is not None and r[column] == r[column]]
         out.append(ConfigSummary(config, summarize(values),
-                                 sum(_is_true(r["capped"]) for r in mine), len(mine) - len(values)))
+                                 sum(_is_true(r["capped"]) for r in mine), len(mine) - len(values),
+                                 len(failed)))
     return out
 
 

@@ -204,10 +204,13 @@ class Option:
 
 
 def merge_options(*groups: Iterable[Option]) -> tuple[Option, ...]:
-    """Concatenate option groups (e.g. a model family's own options), refusing duplicate names."""
+    """Concatenate option groups (e.g. a model family's own options), refusing duplicate names; the
+    same Option object given twice (one family reusing another's option) is listed once."""
     out: list[Option] = []
     for group in groups:
         for option in group:
+            if any(o is option for o in out):
+                continue
             if any(o.name == option.name for o in out):
                 raise ValueError(f"option {option.name!r} is declared twice")
             out.append(option)
@@ -277,6 +280,14 @@ def _shared_options() -> tuple[tuple[Option, ...], tuple[Option, ...]]:
     )
     return model, criterion
 
+
+#: Largest feature count (rf's Y, kernel's D).
+FEATURES_MAX = 2**20
+#: One option that two families read, each in its own sense (declared once, here).
+FEATURES = Option("features", ListOf(Integer(1, FEATURES_MAX)), None, "Feature count. rf: Y random "
+                  "frequencies (2Y features) at the paper's --beta (modern.md C; exact counterpart: "
+                  "exp at beta/(4N)); kernel: feature dimension D (rows of W). A list sweeps.",
+                  sweep=True, default_text="1024 (rf), N (kernel)")
 
 SEARCH_OPTIONS = (
     Option("n", ListOf(Integer(2, N_MAX)), None, "N, one value or a list (16,32,64); refused when "

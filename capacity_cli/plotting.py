@@ -107,8 +107,11 @@ def configuration_groups(df: pd.DataFrame) -> list[tuple[dict, pd.DataFrame]]:
     return out
 
 
-def plot_capacity(df: pd.DataFrame, output: str | os.PathLike, title: str | None = None) -> list[Path]:
-    """Draw every configuration of ``df``; writes ``output`` as .png and .pdf, returns the paths."""
+def plot_capacity(df: pd.DataFrame, output: str | os.PathLike, title: str | None = None,
+                  predictions: pd.DataFrame | None = None) -> list[Path]:
+    """Draw every configuration of ``df``; writes ``output`` as .png and .pdf, returns the paths.
+    ``predictions`` (rows of ``hopcap predict``) adds the predicted mean P_max of each matching
+    configuration with its 5-95% band."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -124,6 +127,8 @@ def plot_capacity(df: pd.DataFrame, output: str | os.PathLike, title: str | None
         for index, (key, sub) in enumerate(mine):
             color = colors[index % len(colors)]
             _draw_group(ax, key, sub, family, color, drawn)
+            if predictions is not None:
+                _draw_prediction(ax, key, sub, predictions, color, drawn)
         ax.set_xlabel("N (units)")
         ax.set_ylabel("P_max (largest stored P)")
         if family == "power":
@@ -160,6 +165,38 @@ def _draw_group(ax, key: dict, sub: pd.DataFrame, family: str, color: str, drawn
         if law.label not in drawn:
             drawn.add(law.label)
             ax.plot(grid, law(grid), style, color=color, lw=1, label=f"theory {law.label}")
+
+
+def matching_predictions(key: dict, predictions: pd.DataFrame) -> pd.DataFrame:
+    """The rows of ``predictions`` with the configuration ``key`` (every column of the key that
+    the predictions hold, blanks equal to blanks, the seed aside), sorted by N."""
+    keep = np.ones(len(predictions), dtype=bool)
+    for column, value in key.items():
+        if column in ("n", "seed") or column not in predictions.columns:
+            continue
+        cells = predictions[column]
+        if _clean(value) is None:
+            keep &= cells.isna().to_numpy()
+        else:
+            keep &= (cells.astype(object) == value).to_numpy() | \
+                (pd.to_numeric(cells, errors="coerce") == pd.to_numeric(value, errors="coerce")).to_numpy()
+    return predictions[keep].sort_values("n")
+
+
+def _draw_prediction(ax, key: dict, sub: pd.DataFrame, predictions: pd.DataFrame, color: str,
+                     drawn: set[str]) -> None:
+    """The predicted mean P_max (capacity_cli.predict) over the measured range of N, as a dash-dot
+    line with its 5-95% band (labelled once per panel)."""
+    rows = matching_predictions(key, predictions)
+    rows = rows[(rows["n"] >= sub["n"].min()) & (rows["n"] <= sub["n"].max())]
+    if rows.empty:
+        return
+    label = "predicted mean, 5-95% band (finite N)"
+    ax.plot(rows["n"], rows["predicted_mean"], "-.", color=color, lw=1.2,
+            label=None if label in drawn else label)
+    drawn.add(label)
+    ax.fill_between(rows["n"], rows["predicted_q05"], rows["predicted_q95"], color=color, alpha=0.12,
+                    lw=0)
 
 
 def sweep_groups(df: pd.DataFrame, x: str) -> list[tuple[dict, pd.DataFrame]]:

@@ -368,7 +368,8 @@ def test_cli_gen_prototypes_roundtrip(tmp_path):
     (["gen", "--n", 20, "--p", 5, "--prototypes", 6, "-o", "x.npz"], "--prototypes must be in [1, P=5]"),
     (["gen", "--n", 20, "--p", 5, "--example-noise", 0.2, "-o", "x.npz"],
      "--example-noise needs --prototypes"),
-    (["gen", "--dataset", "digits", "--prototypes", 2, "-o", "x.npz"], "takes no --dataset, --kind or --code"),
+    (["gen", "--dataset", "digits", "--prototypes", 2, "-o", "x.npz"],
+     "takes no --dataset, --kind or --code"),
     (["gen", "--n", 20, "--p", 5, "--prototypes", 2, "--example-noise", 0.9, "-o", "x.npz"],
      "--example-noise must be in [0, 0.5]"),
 ])

@@ -21,7 +21,7 @@ def run(*args):
 
 def test_registry_declarations_are_consistent():
     names = [f.name for f in families()]
-    assert names[:2] == ["binary", "softmax"] and {"rf", "pairwise"} <= set(names)
+    assert names[:2] == ["binary", "softmax"] and {"rf", "pairwise", "kernel"} <= set(names)
     assert len(all_models()) == len(set(all_models()))
     assert len(all_criteria()) == len(set(all_criteria()))
     options = {o.name for o in measure_options()}

@@ -323,6 +323,7 @@ def test_batch_tables_take_every_configuration_option(tmp_path):
     cells.update({"features": "", "feature_kind": "", "features_seed": ""})  # the rf family's, blank
     cells.update({"margin": "", "max_epochs": "", "unlearn": "", "unlearn_eps": "", "forget_eps": ""})
     cells["code"] = ""
+    cells.update({"feature_map": "", "tau": "", "learn_steps": "", "save_map": "", "compare": ""})
     cells.update({"update": "sequential", "temperature": "", "sweeps": ""})  # theory.md 15
     assert set(cells) == {o.name for o in MEASURE_OPTIONS if o.batch}
     path = tmp_path / "b.csv"

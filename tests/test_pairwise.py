@@ -154,8 +154,8 @@ def test_perceptron_reports_non_convergence():
     checker = PairwiseChecker(PairwiseModel("perceptron", max_epochs=20), Stable(),
                               lambda q: x[:q], 16, 60)
     assert not checker(60)
-    assert checker.outcome(59) == {"learn_converged": False}  # 60 failed by the epoch cap
-    assert checker(5) and checker.outcome(10) == {"learn_converged": True}  # 11 was never refused
+    assert checker.outcome(59) == {"epoch_capped": True}  # 60 failed by the epoch cap
+    assert checker(5) and checker.outcome(10) == {"epoch_capped": False}  # 11 was never refused
     assert checker.outcome(60) == {}  # capped: nothing refused
 
 
@@ -367,7 +367,7 @@ def test_measure_writes_resumes_and_reports(tmp_path):
     assert len(recency) == 3 and all(r["p_max"] is None and r["recent_retrievable"] >= 0 for r in recency)
     assert all(r["set_size"] == 240 for r in recency)  # 10 N by default
     learned = [r for r in records if r["rule"] == "perceptron"]
-    assert len(learned) == 3 and all(r["learn_converged"] in (True, False) for r in learned)
+    assert len(learned) == 3 and all(r["epoch_capped"] in (True, False) for r in learned)
 
 
 @pytest.mark.parametrize("args,message", [

@@ -307,7 +307,9 @@ def test_model_validation(kwargs):
 
 def test_rf_options_refused_by_other_families():
     result = CliRunner().invoke(main, ["measure", "--model", "exp", "--n", "8", "--features", "64"])
-    assert result.exit_code != 0 and "rf family" in result.output
+    assert result.exit_code != 0 and "option of the rf and kernel families" in result.output
+    result = CliRunner().invoke(main, ["measure", "--model", "exp", "--n", "8", "--feature-kind", "trig"])
+    assert result.exit_code != 0 and "option of the rf family)" in result.output
 
 
 def test_reach_is_the_smallest_y_from_which_rf_is_not_below_exact():
@@ -330,10 +332,10 @@ def test_reach_is_the_smallest_y_from_which_rf_is_not_below_exact():
 
 def test_energy_and_declared_limits():
     """model.energy is -(1/beta) log(phi(u).T) of the naive twin, a flip the kernel makes lowers it,
-    and the declaration's FEATURES_MAX (kept free of numpy) is the library's."""
-    from capacity_cli.families import rf as declaration
+    and the option's range ends at the library's FEATURES_MAX."""
+    from capacity_cli.options import FEATURES
 
-    assert declaration.FEATURES_MAX == lib.FEATURES_MAX
+    assert FEATURES.type.item.hi == lib.FEATURES_MAX
     rng = np.random.default_rng(81)
     flips = 0
     for kind, beta in (("trig", 10.0), ("positive", 1.0)):

@@ -15,6 +15,7 @@ options, CSV schema, resume keys, summaries, plots and batch tables pick it up f
 | softmax | softmax                        | families/softmax/   | docs/theory.md 5 (modern.md A) |
 | rf      | rf                             | families/rf/        | docs/theory.md 9 (modern.md C) |
 | pairwise | pairwise (--rule: learning rule)  | families/pairwise/ | docs/theory.md 11 (modern.md E) |
+| kernel  | kernel                         | families/kernel/    | docs/theory.md 10 (modern.md B) |
 
 Family declarations import nothing heavy (numpy, numba) at import time, so ``hopcap --help`` stays
 fast; their functions import the implementation when called.
@@ -31,7 +32,7 @@ from typing import Any
 from ..errors import HopcapError
 
 #: The registry: module names under capacity_cli.families, each defining ``FAMILY``.
-FAMILY_MODULES = ("binary", "softmax", "rf", "pairwise")
+FAMILY_MODULES = ("binary", "softmax", "rf", "pairwise", "kernel")
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,9 @@ class Family:
         It may also offer ``outcome(p_max) -> dict`` of ``outcome_columns`` for the search's end.
     laws(model, criterion) -> [theory.Law]: the theory curves to draw, headline first.
     growth(model) -> "power" (log-log axes, P ~ N^k) or "exp" (log2 P linear in N).
+    default_p_cap(values) -> int or None: the family's --p-max when none is given (e.g. a model
+        whose checks cost O(P^2) per learning step).
+    An option object may appear in two families' ``options`` (a family reusing another's).
     """
 
     name: str
@@ -77,6 +81,8 @@ class Family:
     #: ``--search recency``: learn a stream of ``length`` patterns, count the newest retrievable);
     #: None: the family has no such search
     recency: Callable[..., Any] | None = None
+    #: values -> the --p-max used when the user gives none (None: the shared default)
+    default_p_cap: Callable[[Mapping[str, Any]], int | None] | None = None
 
 
 @functools.cache
@@ -141,8 +147,11 @@ def misplaced_options(family: Family, criterion: str, given: set[str]) -> str | 
     for other in families():
         for option in other.options:
             if option.name in given and option.name not in own:
+                owners = [f.name for f in families() if any(o.name == option.name for o in f.options)]
+                whose = f"the {owners[0]} family" if len(owners) == 1 else \
+                    f"the {', '.join(owners[:-1])} and {owners[-1]} families"
                 return f"{option.flag_name} does not apply to the {family.name} family's models " \
-                       f"(it is an option of the {other.name} family)"
+                       f"(it is an option of {whose})"
     for name in sorted(given):
         allowed = family.criterion_options.get(name)
         if allowed is not None and criterion not in allowed:

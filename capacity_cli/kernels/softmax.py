@@ -91,16 +91,19 @@ def sign_matches(state, x, ok):
         ok[i] = good
 
 
-def update_block(states: np.ndarray, x: np.ndarray, beta: float) -> tuple[np.ndarray, np.ndarray]:
+def update_block(states: np.ndarray, x: np.ndarray, beta: float,
+                 values: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """One update of the rows of ``states`` (B x N) against all patterns ``x`` (P x N), same dtype.
-    Returns (u, z) with u / z the new states (unnormalised, so callers can fuse the division)."""
+    Returns (u, z) with u / z the new states (unnormalised, so callers can fuse the division).
+    With ``values`` (P x N') the scores are taken against ``x`` (keys, e.g. features) and the new
+    states are values^T softmax(beta keys states) (the kernelized model, docs/theory.md 10)."""
     scores = states @ x.T
     b = states.shape[0]
     m = np.full(b, -np.inf)
     z = np.zeros(b)
     scale = np.empty(b)
     softmax_extend(scores, beta, m, z, scale)
-    return scores @ x, z
+    return scores @ (x if values is None else values), z
 
 
 def update(states: np.ndarray, x: np.ndarray, beta: float, block: int = BLOCK) -> np.ndarray:

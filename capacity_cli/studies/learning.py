@@ -82,10 +82,10 @@ def draw_rules(df: pd.DataFrame, stem: Path) -> list[LawRow]:
             label = f"pairwise {rule}, {criterion}" + (", m>=0.9" if criterion == "overlap" else "")
             rows.append(LawRow("rules", label, "P_max / N at the largest N", s.mean, s.ci_low, s.ci_high,
                                float(_theory_over_n(rule, criterion, [n_top])[0][0]), where, s.trials))
-            if rule == "perceptron" and "learn_converged" in sub.columns:
-                cap = sub["learn_converged"].dropna().astype(bool)
+            if rule == "perceptron" and "epoch_capped" in sub.columns:
+                cap = sub["epoch_capped"].dropna().astype(bool)
                 rows.append(LawRow("rules", label, "fraction of trials whose refused prefix P_max + 1 "
-                                   "hit the epoch cap (learn_converged false)", float((~cap).mean()),
+                                   "hit the epoch cap (epoch_capped)", float(cap.mean()),
                                    float("nan"), float("nan"), float("nan"),
                                    f"{int(sizes[0])}-{int(n_top)}", len(cap)))
         ax.set_xscale("log", base=2)

@@ -35,7 +35,7 @@ OPTIONS = (
     Option("margin", Real(0, None), None, "pairwise perceptron: stability margin kappa (xi_i h_i > "
            "kappa |w_i|).", default_text="0"),
     Option("max_epochs", Integer(1, 10**6), None, "pairwise perceptron: epoch cap of the learning "
-           "(hitting it: not stored, learn_converged false).", default_text="200"),
+           "(hitting it: not stored, epoch_capped true).", default_text="200"),
     Option("unlearn", ListOf(Integer(0, UNLEARN_MAX)), [0], "pairwise: K steps of Hopfield-Feinstein-"
            "Palmer unlearning per stored pattern after the rule (a list sweeps).", sweep=True),
     Option("unlearn_eps", Real(0, None, lo_open=True), None, "pairwise: unlearning step eps (one "
@@ -51,7 +51,7 @@ OPTIONS = (
 COLUMNS = {"rule": "text", "margin": "float", "max_epochs": "int", "unlearn": "int",
            "unlearn_eps": "float", "forget_eps": "float", "min_overlap": "float", "max_sweeps": "int",
            "update": "text", "temperature": "float", "sweeps_mean": "int"}
-OUTCOME_COLUMNS = {"learn_converged": "bool", "recent_retrievable": "int"}
+OUTCOME_COLUMNS = {"epoch_capped": "bool", "recent_retrievable": "int"}
 
 
 def build(v: Mapping[str, Any]) -> tuple[list, Any]:

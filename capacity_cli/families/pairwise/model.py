@@ -313,7 +313,7 @@ class PairwiseChecker:
 
     pinv: a prefix of P >= N patterns is not stored (its zero-diagonal projector is 0 at full
     rank, where every state is a tie). perceptron: a prefix whose learning hits the epoch cap is
-    not stored, and the outcome column ``learn_converged`` says so.
+    not stored, and the outcome column ``epoch_capped`` says so.
     """
 
     def __init__(self, model: PairwiseModel, criterion: Criterion, source: PatternSource, n: int,
@@ -366,14 +366,14 @@ class PairwiseChecker:
 
     def outcome(self, p_max: int) -> dict:
         """The family's outcome columns for a search that ended at p_max: for the perceptron,
-        ``learn_converged`` is whether learning converged on the prefix of p_max + 1 patterns (the
-        one found not stored). False: P_max is where learning stopped converging within
+        ``epoch_capped`` is whether learning hit the epoch cap on the prefix of p_max + 1 patterns
+        (the one found not stored). True: P_max is where learning stopped converging within
         max_epochs, a lower bound set by the cap, not a failure of converged couplings. (Under
-        ``stable`` a converged perceptron always stores its prefix, so there it is always False.)
+        ``stable`` a converged perceptron always stores its prefix, so there it is always True.)
         Blank when p_max + 1 was never learned (a capped search)."""
         if self.model.rule != "perceptron" or p_max >= self.p_limit:
             return {}
-        return {"learn_converged": p_max + 1 not in self.unconverged}
+        return {"epoch_capped": p_max + 1 in self.unconverged}
 
 
 # --------------------------------------------------------------------------------------------------

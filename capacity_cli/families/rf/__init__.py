@@ -17,18 +17,16 @@ import click
 
 from ...errors import HopcapError
 from ...limits import DEFAULT_MAX_SWEEPS
-from ...options import Integer, ListOf, Option
+from ...options import FEATURES, Integer, Option
 from .. import Family
 
 MODELS = ("rf",)
 CRITERIA = ("stable", "retrieve", "overlap")
-#: Kept in step with model.FEATURES_MAX (model.py imports numpy; this module must not).
-FEATURES_MAX = 2**20
+#: --features when none is given.
+DEFAULT_FEATURES = 1024
 
 OPTIONS = (
-    Option("features", ListOf(Integer(1, FEATURES_MAX)), [1024], "rf: Y random frequencies (2Y "
-           "features) at the paper's --beta (modern.md C; exact counterpart: exp at beta/(4N)). A "
-           "list sweeps.", sweep=True),
+    FEATURES,  # shared with the kernel family (options.FEATURES); rf's default is DEFAULT_FEATURES
     Option("feature_kind", click.Choice(["trig", "positive"]), "trig", "rf: trig (cos, sin; Rahimi & "
            "Recht) or positive (exp(+-w.x); Performer) features."),
     Option("features_seed", Integer(0), None, "rf: draw the frequencies from this seed, the same for "
@@ -57,7 +55,7 @@ def build(v: Mapping[str, Any]) -> tuple[list, Any]:
                                noise=v["noise"], min_overlap=v["min_overlap"],
                                max_sweeps=v["max_sweeps"])
     models = [lib.RandomFeatureDAM(_number(b), y, v["feature_kind"], v["features_seed"])
-              for b in v["beta"] for y in v["features"]]
+              for b in v["beta"] for y in (v["features"] or [DEFAULT_FEATURES])]
     return models, criterion
 
 

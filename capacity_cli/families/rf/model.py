@@ -38,11 +38,13 @@ from ...errors import HopcapError
 from ...kernels import rf as ker
 from ...limits import check_memory
 from ...models import BinaryDAM
+from ...options import FEATURES_MAX as OPTION_FEATURES_MAX
 from ...search import _PrefixCache, _run_groups
 
 FEATURE_KINDS = ("trig", "positive")
-#: Largest Y (--features): the float64 sums then stay within TIE_RTOL (docs/theory.md 9).
-FEATURES_MAX = 2**20
+#: Largest Y (--features, options.FEATURES_MAX): the float64 sums then stay within TIE_RTOL
+#: (docs/theory.md 9).
+FEATURES_MAX = OPTION_FEATURES_MAX
 #: beta range (the paper's units). The paper uses 5..50; below 1e-3 every kernel value is 1 to within
 #: 1e-4 per unit of Hamming distance, above 1e3 exp(theta) of positive features nears overflow.
 BETA_MIN, BETA_MAX = 1e-3, 1e3

@@ -458,11 +458,13 @@ class SoftmaxChecker:
         if p < 1:
             raise HopcapError(f"P must be >= 1, got {p}")
         self._ensure(p)
+        keys, cue_keys = self._features(p)
         if p <= self.lo:  # never happens inside largest_storable; start afresh
             self._reset()
         lo, n, beta = self.lo, self.n, self.beta
         block = max(1, min(self.block, MAX_BLOCK_CELLS // p))
-        x, cues = self.x[:p], self.cues[:p]
+        x = self.x[:p]
+        self._keys = keys
         allowed = allowed_failures(self.criterion.threshold, p)
         one_step = self.k_steps == 1
         m = np.empty(p)
@@ -477,7 +479,7 @@ class SoftmaxChecker:
         spans = [(a, min(a + block, lo), lo) for a in range(0, lo, block)]
         spans += [(a, min(a + block, p), 0) for a in range(lo, p, block)]
         for a, b, col in spans:
-            scores = cues[a:b] @ x[col:p].T
+            scores = cue_keys[a:b] @ keys[col:p].T
             scale = np.empty(b - a)
             if col:
                 m[a:b] = self.m[a:b]
@@ -514,6 +516,16 @@ class SoftmaxChecker:
             return None
         return bool(self.converged.all()), int(self.steps.max())
 
+    def _features(self, p: int) -> tuple[np.ndarray, np.ndarray]:
+        """(keys of the first p patterns, keys of their cues): the rows the scores are taken
+        between. The plain model scores raw states; a subclass may map them to features (and must
+        then call ``_reset`` when the keys of rows already checked change)."""
+        return self.x[:p], self.cues[:p]
+
+    def _state_features(self, states: np.ndarray) -> np.ndarray:
+        """The keys of later updates' states (raw states for the plain model)."""
+        return states
+
     def _finish(self, a, b, u, z, x, err, moved, ok, steps) -> int:
         """Run the updates after the first for rows a..b, decide them; return their failures."""
         xb = x[a:b]
@@ -527,7 +539,8 @@ class SoftmaxChecker:
             done = 1
             while len(active) and done < self.k_steps:
                 prev = state[active]
-                su, sz = ker.update_block(prev.astype(self.dtype, copy=False), x, self.beta)
+                keys = self._state_features(prev.astype(self.dtype, copy=False))
+                su, sz = ker.update_block(keys, self._keys, self.beta, values=x)
                 new = np.empty_like(prev)
                 e = np.empty(len(active))
                 mv = np.empty(len(active))
