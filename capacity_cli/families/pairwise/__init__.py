@@ -149,6 +149,8 @@ def laws(model, criterion) -> list:
     from ...theory import Law, laws_for
 
     rule = model.rule
+    if getattr(criterion, "temperature", 0.0) > 0:
+        return []  # these are zero-temperature laws (docs/theory.md section 15)
     if rule == "storkey":
         return [Law("N / sqrt(2 ln N) (Storkey)", lambda n: n / np.sqrt(2 * np.log(n)), "Storkey 1997")]
     if rule == "pinv":
