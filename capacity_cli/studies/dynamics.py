@@ -6,8 +6,9 @@ symmetric curve (capacity_cli.ags) on the same axes.
 * ``ags`` (batch, configs/dynamics.csv): P_max at T_AGS = 0, 0.1, ..., 0.8 for N = 100, 200, 400,
   with half (--threshold 0.5) or 90% (0.9) of the patterns retrieved;
   drawn by :func:`draw_ags` as alpha = P_max / N per N, the extrapolation to N -> inf (the
-  ``alpha_inv_n`` fit, P/N = alpha_inf + b/N, reproducible with ``hopcap fit --form alpha_inv_n``
-  on the rows of one temperature), and the AGS curve;
+  ``alpha_inv_n`` fit, P/N = alpha_inf + b/N: capacity_cli.fit.fit_law on the rows of one T_AGS and
+  threshold; ``hopcap fit`` cannot pool them, their temperature N T_AGS differs per N), and the AGS
+  curve;
 * :func:`notes`: the plain answers.
 
 Agreement is stated against a band: the extrapolated alpha agrees with AGS at a temperature when
