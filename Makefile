@@ -7,7 +7,7 @@ PROFILE ?= quick
 STAMP := $(VENV)/.installed
 
 #: the study profiles make reproduce runs after configs/$(PROFILE).csv; each writes results/<profile>/
-STUDY_PROFILES := structured modern rf kernel learning census separation curves predict
+STUDY_PROFILES := structured modern rf kernel learning census separation curves dynamics predict
 
 .PHONY: install test lint bench reproduce clean help
 
@@ -50,6 +50,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/kernel_bench.py
 	$(BIN)/python benchmarks/predict_bench.py
 	$(BIN)/python benchmarks/curve_bench.py
+	$(BIN)/python benchmarks/dynamics_bench.py
 
 reproduce: $(STAMP)
 	$(BIN)/python -m capacity_cli.reproduce --profile $(PROFILE) --results results

@@ -17,6 +17,7 @@ _EXPORTS = {
     "Stable": "criteria",
     "Retrieve": "criteria",
     "Overlap": "criteria",
+    "OverlapMean": "criteria",
     "make_criterion": "criteria",
     "PatternSpec": "datasets",
     "PatternStream": "datasets",

@@ -332,3 +332,29 @@ def stability_tables(model: BinaryDAM, n: int, p: int) -> StabilityTables:
     else:
         c_acc = c_sum
     return StabilityTables(c_acc, c_sum, c_diff, c_bound, arith.exact, arith.levels)
+
+
+def glauber_unit(model: BinaryDAM, n: int, gain: np.ndarray) -> float:
+    """The energy change, in the model's units, per unit of the kernels' decision sum over ``gain``
+    (its own table: integer energies may be scaled, hebbian uses F = x^2): Glauber's dE_i is that sum
+    times this factor (docs/theory.md section 15). Energy rule: dE_i = E(y with y_i flipped) - E(y)
+    with F as the model table states (hebbian x^2 / 2); field rule: 2 y_i h_i (h_i = sum_mu xi_mu,i
+    F'(m_mu)). exp is in units of e^(beta N) (its tables are scaled by e^(-beta N); the kernels also
+    undo the lookup shift)."""
+    from fractions import Fraction
+
+    reference = gain[2 * n]  # the term at m = N: g(N) > 0 or F'(N) > 0
+    if not model.is_integer:
+        exact = Fraction(2) if model.field else Fraction(1)
+        return float(exact)
+    halve = 2 if model.name == "hebbian" else 1
+    if model.field:
+        true = Fraction(2 * derivative_integer(model, n), halve)
+    else:
+        true = Fraction(energy_integer(model, n) - energy_integer(model, n - 2), halve)
+    ref = Fraction(int(reference)) if gain.dtype == np.int64 else Fraction(float(reference))
+    try:
+        return float(true / ref)
+    except OverflowError:
+        raise HopcapError(f"--temperature: the energy scale of {model.label} at N = {n} leaves "
+                          "float64") from None

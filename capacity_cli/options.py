@@ -267,7 +267,8 @@ def _shared_options() -> tuple[tuple[Option, ...], tuple[Option, ...]]:
     criterion = (
         Option("criterion", click.Choice(all_criteria()), None, "What stored means (" +
                _choice_help("criteria") + "). stable: fixed point; retrieve: exact recall from a "
-               "noisy cue; overlap: final overlap >= --min-overlap; retrieve-eps: K updates land "
+               "noisy cue; overlap: final overlap >= --min-overlap; overlap-mean: mean overlap over "
+               "--sweeps S after S of burn-in >= --min-overlap; retrieve-eps: K updates land "
                "within --eps; sign: sign of the state after K updates is the pattern; fixed-point: "
                "the iteration converges within --eps.",
                default_text="stable (binary), retrieve-eps (softmax)"),

@@ -48,7 +48,8 @@ def group_label(key: dict) -> str:
     if _clean(key.get("code")) is not None:
         parts.append(str(key["code"]))
     for column, default, short in (("eps", 0.01, "eps"), ("steps", 1, "K"), ("max_steps", 1000, "cap"),
-                                   ("dtype", "float64", "")):
+                                   ("dtype", "float64", ""), ("update", "random", ""),
+                                   ("temperature", 0.0, "T"), ("sweeps_mean", None, "S")):
         value = _clean(key.get(column))
         if value is not None and value != default:
             parts.append(f"{short}={value:g}" if short else str(value))

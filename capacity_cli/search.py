@@ -18,12 +18,27 @@ from dataclasses import dataclass, replace
 import numba
 import numpy as np
 
-from .criteria import Criterion, Stable, allowed_failures, cue_flips, target_overlap
+from .criteria import (
+    UPDATE_SCHEMES,
+    Criterion,
+    OverlapMean,
+    Stable,
+    allowed_failures,
+    cue_flips,
+    target_overlap,
+)
 from .kernels.bits import pack_rows
-from .kernels.dynamics import relax_pattern, relax_prefix, relax_rows
+from .kernels.dynamics import (
+    relax_pattern,
+    relax_pattern_scheme,
+    relax_prefix,
+    relax_prefix_scheme,
+    relax_rows,
+    relax_rows_scheme,
+)
 from .kernels.exact import UNDECIDED, decide_rows, row_unit_signs
 from .kernels.stability import INT32_LIMIT, extend_rows, extend_stability
-from .models import BinaryDAM, LevelTable, exact_signs, gain_arithmetic, stability_tables
+from .models import BinaryDAM, LevelTable, exact_signs, gain_arithmetic, glauber_unit, stability_tables
 
 #: Below this many multiply-adds a check runs serially: waking the thread pool (and, on a busy
 #: machine, waiting for a descheduled worker at the barrier) costs more than the work.
@@ -244,6 +259,14 @@ class DynamicsChecker(_PrefixCache):
         self.final_overlap = np.zeros(0, dtype=np.int64)
         self.sweeps = np.zeros(0, dtype=np.int64)
         self.converged = np.zeros(0, dtype=np.bool_)
+        # Update scheme and temperature (docs/theory.md section 15): the default (random, T = 0,
+        # not overlap-mean) runs kernels.dynamics.relax_prefix, the others relax_prefix_scheme.
+        self.scheme = UPDATE_SCHEMES.index(getattr(criterion, "update", "random"))
+        self.temperature = float(getattr(criterion, "temperature", 0.0))
+        self.window = criterion.sweeps if isinstance(criterion, OverlapMean) else 0
+        self.default = self.scheme == 0 and self.temperature == 0 and self.window == 0
+        self.unit = glauber_unit(model, n, self.arith.gain) if self.temperature > 0 else 1.0
+        self.beta_shift = float(model.beta) if self.arith.shiftable else 0.0
 
     def refresh(self, start: int) -> None:
         self.xt = np.ascontiguousarray(self.x.T)  # O(P N), against O(P^2 N) per relaxation check
@@ -260,6 +283,8 @@ class DynamicsChecker(_PrefixCache):
         """Failing patterns of the prefix p; once more than ``allowed`` are found the relaxations
         may stop early and return any count above ``allowed``. The per-pattern outputs of a complete
         check (at most ``allowed``) are kept (final_overlap, sweeps, converged)."""
+        if not self.default:
+            return self._scheme_failures(p, allowed)
         self.ensure(p)
         final = np.zeros(p, dtype=np.int64)
         sweeps = np.zeros(p, dtype=np.int64)
@@ -282,12 +307,61 @@ class DynamicsChecker(_PrefixCache):
         self.final_overlap, self.sweeps, self.converged = final, sweeps, converged
         return n_bad
 
-    def diagnostics(self, p: int) -> tuple[bool, int] | None:
+    def _scheme_args(self, p: int) -> tuple:
+        a = self.arith
+        return (self.x, self.xt, p, a.gain, self.model.field, a.exact, a.shiftable, a.levels.table,
+                a.levels.ratio_form)
+
+    def _scheme_params(self) -> tuple:
+        return (self.scheme, self.temperature, self.unit, self.beta_shift, self.window)
+
+    def _scheme_failures(self, p: int, allowed: int) -> int:
+        """:meth:`failures` under a non-default scheme, a temperature or overlap-mean
+        (kernels.dynamics.relax_prefix_scheme)."""
+        self.ensure(p)
+        score = np.zeros(p, dtype=np.int64)
+        sweeps = np.zeros(p, dtype=np.int64)
+        converged = np.zeros(p, dtype=np.bool_)
+        needs_exact = np.zeros(p, dtype=np.bool_)
+        cycled = np.zeros(p, dtype=np.bool_)
+        args = self._scheme_args(p) + (self.n_flip, self.target, self.criterion.max_sweeps, self.seed) \
+            + self._scheme_params() + (allowed,)
+        outputs = (score, sweeps, converged, needs_exact, cycled)
+        n_bad = _run_groups(relax_prefix_scheme, relax_rows_scheme, args, outputs,
+                            2 * p * p * self.n * (2 if self.window else 1))
+        if n_bad > allowed:
+            return n_bad
+        for nu in np.flatnonzero(needs_exact):
+            score[nu], sweeps[nu], converged[nu], cycled[nu] = self._relax_exactly_scheme(int(nu), p)
+            if score[nu] < self.target or cycled[nu]:
+                n_bad += 1
+                if n_bad > allowed:
+                    return n_bad
+        self.final_overlap, self.sweeps, self.converged = score, sweeps, converged
+        return n_bad
+
+    def _relax_exactly_scheme(self, nu: int, p: int) -> tuple[int, int, bool, bool]:
+        """:meth:`_relax_exactly` for :meth:`_scheme_failures` (only at T = 0: Glauber decisions are
+        float64)."""
+        forced: list[int] = []
+        pending = np.zeros(self.n + 3, dtype=np.int64)
+        while True:
+            score, used, done, needs, cycled = relax_pattern_scheme(
+                nu, *self._scheme_args(p),
+                np.array(forced, dtype=np.int8), self.n_flip, self.seed, self.criterion.max_sweeps,
+                pending, *self._scheme_params())
+            if not needs:
+                return int(score), int(used), bool(done), bool(cycled)
+            forced.append(int(exact_signs(self.model, self.n, pending)[0]))
+
+    def diagnostics(self, p: int) -> tuple[bool | None, int] | None:
         """(every pattern converged before the sweep cap, most sweeps any pattern used) for the last
-        stored prefix when it is the prefix of p patterns, else None."""
+        stored prefix when it is the prefix of p patterns, else None. At T > 0 there is no fixed
+        point to reach: converged is None."""
         if self.sweeps.size != p:
             return None
-        return bool(self.converged.all()), int(self.sweeps.max())
+        converged = None if self.temperature > 0 else bool(self.converged.all())
+        return converged, int(self.sweeps.max())
 
     def _relax_exactly(self, nu: int, p: int) -> tuple[int, int, bool]:
         """Relax pattern nu over the prefix p, computing in exact arithmetic (level 3) every decision

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .criteria import Criterion, Overlap, Retrieve, Stable
+from .criteria import Criterion, Overlap, OverlapMean, Retrieve, Stable
 from .models import BinaryDAM
 
 AGS_ALPHA = 0.138
@@ -86,7 +86,9 @@ def laws_for(model: BinaryDAM, criterion: Criterion) -> list[Law]:
     a = 2 if model.name == "hebbian" else model.degree
     if model.rule != "energy" or (a is not None and a > THEORY_MAX_DEGREE):
         return []
-    if isinstance(criterion, Overlap):
+    if getattr(criterion, "temperature", 0.0) > 0:
+        return []  # AGS's 0.138 is the T = 0 value (alpha_c(T): capacity_cli.ags, theory.md 15)
+    if isinstance(criterion, Overlap | OverlapMean):
         return [ags()] if a == 2 else []
     if isinstance(criterion, Stable):
         if model.name == "exp":

@@ -324,6 +324,7 @@ def test_batch_tables_take_every_configuration_option(tmp_path):
     cells.update({"margin": "", "max_epochs": "", "unlearn": "", "unlearn_eps": "", "forget_eps": ""})
     cells["code"] = ""
     cells.update({"feature_map": "", "tau": "", "learn_steps": "", "save_map": "", "compare": ""})
+    cells.update({"update": "sequential", "temperature": "", "sweeps": ""})  # theory.md 15
     assert set(cells) == {o.name for o in MEASURE_OPTIONS if o.batch}
     path = tmp_path / "b.csv"
     path.write_text("study," + ",".join(cells) + "\ns," + ",".join(cells.values()) + "\n")
@@ -337,7 +338,7 @@ def test_batch_tables_take_every_configuration_option(tmp_path):
     assert len(from_table) == 2 * 2 * 2 * 2
     first = from_table[0]
     assert first.spec.max_tries == 77 and first.criterion.max_sweeps == 7 and first.p_cap == 500
-    assert first.model.rule == "field"
+    assert first.model.rule == "field" and first.criterion.update == "sequential"
 
 
 def test_degree_beyond_the_cap_is_refused():

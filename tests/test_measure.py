@@ -169,10 +169,11 @@ def test_shipped_batches_make_the_same_configurations_as_before():
     pytest.importorskip("sklearn")  # structured.csv measures the digits
     before = json.loads((Path(__file__).parent / "data" / "batch_configs.json").read_text())
     for profile in ("quick", "full", "structured"):
-        # BinaryDAM gained ``rule`` and PatternSpec ``kind`` and ``code`` afterwards; their defaults
-        # are what every row used.
+        # BinaryDAM gained ``rule``, PatternSpec ``kind`` and ``code``, and the dynamics criteria
+        # ``update`` and ``temperature`` afterwards; their defaults are what every row used.
         now = [[study, repr(c).replace(", rule='energy'", "").replace(", kind='pm1'", "")
-                .replace(", code=None", "")]
+                .replace(", code=None", "").replace(", update='random'", "")
+                .replace(", temperature=0.0", "")]
                for study, c in batch_configs(read_batch(CONFIG_DIR / f"{profile}.csv"))]
         assert now == before[profile], profile
 

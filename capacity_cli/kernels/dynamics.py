@@ -222,3 +222,211 @@ def relax_prefix(x, xt, p, gain, field, exact, shiftable, table, ratio_form, n_f
                    target_overlap, max_sweeps, seed, allowed_failures, failures, final_overlap,
                    sweeps, converged, needs_exact)
     return failures.sum()
+
+
+# --------------------------------------------------------------------------------------------------
+# Update schemes and temperature (docs/theory.md section 15). The default (random order, T = 0)
+# stays :func:`relax` above; these kernels add sequential (index order) and synchronous updates, and
+# Glauber dynamics at T > 0, with the same decision machinery at T = 0.
+# --------------------------------------------------------------------------------------------------
+
+#: Update schemes, as the kernels number them (criteria.UPDATE_SCHEMES in this order).
+RANDOM, SEQUENTIAL, SYNC = 0, 1, 2
+
+
+@njit(inline="always", **SERIAL)
+def uniform01(state: np.ndarray) -> float:
+    """A uniform float64 in [0, 1) from the top 53 bits of the next output."""
+    return np.float64(splitmix64_next(state) >> _S11) * (1.0 / 9007199254740992.0)
+
+
+@njit(**SERIAL)
+def glauber_flips(de: float, temperature: float, u: float) -> bool:
+    """Glauber's rule: flip with probability 1 / (1 + exp(dE / T)), dE the flip's energy change in
+    the model's units; ``u`` uniform in [0, 1)."""
+    x = de / temperature
+    if x > 700.0:
+        return False
+    return u * (1.0 + np.exp(x)) < 1.0
+
+
+@njit(**SERIAL)
+def unit_decision(i, y, xt, m, p, n, gain, field, exact, shift, table, ratio_form, forced, used_forced,
+                  pending, counts, temperature, unit, beta_shift, state):
+    """Whether unit i flips, from the overlaps m: at T = 0 the certified sign of its decision sum
+    (as :func:`relax`; returns needs_exact when it needs a sign beyond ``forced``), at T > 0 Glauber
+    with dE = float64 sum x ``unit`` x exp(-beta_shift shift). Returns (flip, forced used,
+    needs_exact)."""
+    yi = y[i]
+    col = xt[i]
+    de = gain[0] * 0
+    scale = gain[0] * 0
+    lookahead = 0 if field else 2
+    for mu in range(p):
+        mm = m[mu] + n + shift
+        if col[mu] * yi > 0:
+            term = gain[mm]
+        else:
+            term = -gain[mm + lookahead]
+        de += term
+        scale += abs(term)
+    if temperature > 0:
+        u = uniform01(state)
+        value = np.float64(de) * unit
+        if beta_shift != 0.0:
+            value *= np.exp(-beta_shift * shift)
+        return glauber_flips(value, temperature, u), used_forced, False
+    if exact:
+        return de < 0, used_forced, False
+    err = rounding_bound(p, scale)
+    if de < -err:
+        return True, used_forced, False
+    if de > err:
+        return False, used_forced, False
+    unit_gain_counts(m, col, yi, n, p, field, counts)
+    sign = table_sign(counts, table, ratio_form)
+    if sign == UNDECIDED:
+        if used_forced == forced.shape[0]:
+            pending[:] = counts
+            return False, used_forced, True
+        sign = forced[used_forced]
+        used_forced += 1
+    return sign < 0, used_forced, False
+
+
+@njit(**SERIAL)
+def relax_scheme(y, xt, p, n, gain, field, exact, shiftable, table, ratio_form, forced, state,
+                 max_sweeps, pending, scheme, temperature, unit, beta_shift, nu, window):
+    """:func:`relax` under an update scheme and a temperature. ``scheme``: RANDOM (a fresh shuffle
+    per sweep, as :func:`relax`), SEQUENTIAL (units 0..N-1) or SYNC (every unit decided from the
+    same state, then all flipped). T = 0: decisions as :func:`relax` (ties keep the state); stops
+    after a sweep without flips (converged) or, SYNC, when the state returns to the one before the
+    last update (a 2-cycle: not converged). T > 0: Glauber (:func:`unit_decision`; one uniform
+    draw per unit and sweep), always ``max_sweeps`` sweeps. ``window`` > 0: the sum of the overlap
+    with pattern ``nu`` after each of the last ``window`` sweeps (a fixed point repeats its overlap).
+
+    Returns (overlaps m, sweeps run, converged, needs_exact, cycled, overlap sum).
+    """
+    m = np.zeros(p, dtype=np.int64)
+    for i in range(n):
+        col = xt[i]
+        yi = y[i]
+        for mu in range(p):
+            m[mu] += col[mu] * yi
+    order = np.arange(n)
+    shift = n - m.max() if shiftable else 0
+    counts = np.zeros(n + 3, dtype=np.int64)
+    used_forced = 0
+    flip = np.zeros(n, dtype=np.bool_)
+    before = y.copy()  # SYNC: the state before the last update
+    prev = y.copy()  # SYNC: the state before that
+    total = 0
+    for sweep in range(max_sweeps):
+        flips = 0
+        if scheme == SYNC:
+            for i in range(n):
+                f, used_forced, needs = unit_decision(
+                    i, y, xt, m, p, n, gain, field, exact, shift, table, ratio_form, forced,
+                    used_forced, pending, counts, temperature, unit, beta_shift, state)
+                if needs:
+                    return m, sweep, False, True, False, total
+                flip[i] = f
+            before[:] = y
+            for i in range(n):
+                if flip[i]:
+                    yi = y[i]
+                    y[i] = -yi
+                    col = xt[i]
+                    for mu in range(p):
+                        m[mu] -= 2 * col[mu] * yi
+                    flips += 1
+            if shiftable:
+                shift = n - m.max()
+        else:
+            if scheme == RANDOM:
+                shuffle_inplace(order, state)
+            for j in range(n):
+                i = order[j]
+                f, used_forced, needs = unit_decision(
+                    i, y, xt, m, p, n, gain, field, exact, shift, table, ratio_form, forced,
+                    used_forced, pending, counts, temperature, unit, beta_shift, state)
+                if needs:
+                    return m, sweep, False, True, False, total
+                if f:
+                    yi = y[i]
+                    y[i] = -yi
+                    col = xt[i]
+                    for mu in range(p):
+                        m[mu] -= 2 * col[mu] * yi
+                    if shiftable:
+                        shift = n - m.max()
+                    flips += 1
+        if sweep >= max_sweeps - window:
+            total += m[nu]
+        if temperature == 0 and flips == 0:
+            total += (max_sweeps - max(sweep + 1, max_sweeps - window)) * m[nu]
+            return m, sweep + 1, True, False, False, total
+        if temperature == 0 and scheme == SYNC and window == 0 and sweep > 0:
+            same = True
+            for i in range(n):
+                if y[i] != prev[i]:
+                    same = False
+                    break
+            if same:
+                return m, sweep + 1, False, False, True, total
+        if scheme == SYNC:
+            prev[:] = before
+    return m, max_sweeps, False, False, False, total
+
+
+@njit(**SERIAL)
+def relax_pattern_scheme(nu, x, xt, p, gain, field, exact, shiftable, table, ratio_form, forced, n_flip,
+                         seed, max_sweeps, pending, scheme, temperature, unit, beta_shift, window):
+    """Relax pattern nu from its cue (its own stream, as :func:`relax_pattern`) by
+    :func:`relax_scheme`; the Glauber draws continue the same stream. Returns (score, sweeps,
+    converged, needs_exact, cycled): the score is the final overlap with xi_nu, or with ``window``
+    > 0 the sum of its overlaps after the last ``window`` sweeps."""
+    state = stream_state(seed, nu)
+    y = x[nu].astype(np.int64)
+    flip_distinct(y, n_flip, state)
+    m, used, done, needs, cycled, total = relax_scheme(
+        y, xt, p, x.shape[1], gain, field, exact, shiftable, table, ratio_form, forced, state,
+        max_sweeps, pending, scheme, temperature, unit, beta_shift, nu, window)
+    return (total if window > 0 else m[nu]), used, done, needs, cycled
+
+
+@njit(**SERIAL)
+def relax_rows_scheme(first, step, x, xt, p, gain, field, exact, shiftable, table, ratio_form, n_flip,
+                      target, max_sweeps, seed, scheme, temperature, unit, beta_shift, window,
+                      allowed_failures, failures, score, sweeps, converged, needs_exact, cycled):
+    """:func:`relax_rows` under a scheme and a temperature: a pattern fails when its score is below
+    ``target`` or its synchronous dynamics fell into a 2-cycle."""
+    none_forced = np.zeros(0, dtype=np.int8)
+    pending = np.zeros(x.shape[1] + 3, dtype=np.int64)
+    for nu in range(first, p, step):
+        if failures.sum() > allowed_failures:
+            return
+        s, used, done, needs, cyc = relax_pattern_scheme(
+            nu, x, xt, p, gain, field, exact, shiftable, table, ratio_form, none_forced, n_flip, seed,
+            max_sweeps, pending, scheme, temperature, unit, beta_shift, window)
+        score[nu] = s
+        sweeps[nu] = used
+        converged[nu] = done
+        needs_exact[nu] = needs
+        cycled[nu] = cyc
+        if not needs and (s < target or cyc):
+            failures[first] += 1
+
+
+@njit(**PARALLEL)
+def relax_prefix_scheme(x, xt, p, gain, field, exact, shiftable, table, ratio_form, n_flip, target,
+                        max_sweeps, seed, scheme, temperature, unit, beta_shift, window,
+                        allowed_failures, groups, score, sweeps, converged, needs_exact, cycled):
+    """:func:`relax_rows_scheme` over ``groups`` strided pattern groups in one parallel region
+    (as :func:`relax_prefix`); returns the failures found."""
+    failures = np.zeros(groups, dtype=np.int64)
+    for j in prange(groups):
+        relax_rows_scheme(j, groups, x, xt, p, gain, field, exact, shiftable, table, ratio_form, n_flip,
+                          target, max_sweeps, seed, scheme, temperature, unit, beta_shift, window,
+                          allowed_failures, failures, score, sweeps, converged, needs_exact, cycled)
+    return failures.sum()

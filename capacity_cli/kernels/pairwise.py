@@ -26,7 +26,16 @@ import numpy as np
 from numba import njit, prange
 
 from .._compile import PARALLEL, SERIAL
-from .dynamics import flip_distinct, shuffle_inplace, splitmix64_next, stream_state
+from .dynamics import (
+    RANDOM,
+    SYNC,
+    flip_distinct,
+    glauber_flips,
+    shuffle_inplace,
+    splitmix64_next,
+    stream_state,
+    uniform01,
+)
 
 _S63 = np.uint64(63)
 #: Relative width of the tie zone (see the module docstring).
@@ -225,3 +234,133 @@ def unlearn(w, steps, eps, seed, max_sweeps):
                 if i != j:
                     w[i, j] -= eps * y[i] * y[j]
     return capped
+
+
+# --------------------------------------------------------------------------------------------------
+# Update schemes and temperature (docs/theory.md section 15): the default (random order, T = 0)
+# stays :func:`relax`; these add sequential and synchronous updates and Glauber dynamics.
+# --------------------------------------------------------------------------------------------------
+
+
+@njit(**SERIAL)
+def relax_scheme(y, w, wt, state, max_sweeps, scheme, temperature, xi, window):
+    """:func:`relax` under an update scheme (kernels.dynamics.RANDOM, SEQUENTIAL, SYNC) and a
+    temperature, as kernels.dynamics.relax_scheme: at T = 0 unit i flips when y_i h_i < -tau_i; at
+    T > 0 with Glauber probability 1 / (1 + exp(2 y_i h_i / T)) (one uniform draw per unit and
+    sweep, ``max_sweeps`` sweeps always). SYNC decides every unit from the same h, then flips; at
+    T = 0 a return to the state before the last update is a 2-cycle. ``window`` > 0: the sum of the
+    overlaps with ``xi`` after the last ``window`` sweeps.
+
+    Returns (sweeps run, converged, cycled, overlap sum)."""
+    n = y.shape[0]
+    h = np.empty(n, dtype=np.float64)
+    tau = np.empty(n, dtype=np.float64)
+    for i in range(n):
+        acc = 0.0
+        size = 0.0
+        row = w[i]
+        for j in range(n):
+            acc += row[j] * y[j]
+            size += abs(row[j])
+        h[i] = acc
+        tau[i] = TIE_RTOL * size
+    order = np.arange(n)
+    flip = np.zeros(n, dtype=np.bool_)
+    before = y.copy()
+    prev = y.copy()
+    total = 0
+    for sweep in range(max_sweeps):
+        if scheme == RANDOM:
+            shuffle_inplace(order, state)
+        flips = 0
+        for j in range(n):
+            i = order[j]
+            if temperature > 0:
+                f = glauber_flips(2.0 * y[i] * h[i], temperature, uniform01(state))
+            else:
+                f = y[i] * h[i] < -tau[i]
+            if scheme == SYNC:
+                flip[i] = f
+            elif f:
+                y[i] = -y[i]
+                step = 2.0 * y[i]
+                col = wt[i]
+                for k in range(n):
+                    h[k] += step * col[k]
+                flips += 1
+        if scheme == SYNC:
+            before[:] = y
+            for i in range(n):
+                if flip[i]:
+                    y[i] = -y[i]
+                    step = 2.0 * y[i]
+                    col = wt[i]
+                    for k in range(n):
+                        h[k] += step * col[k]
+                    flips += 1
+        m = 0
+        if window > 0:
+            for i in range(n):
+                m += y[i] * xi[i]
+        if sweep >= max_sweeps - window:
+            total += m
+        if temperature == 0 and flips == 0:
+            total += (max_sweeps - max(sweep + 1, max_sweeps - window)) * m
+            return sweep + 1, True, False, total
+        if temperature == 0 and scheme == SYNC and window == 0 and sweep > 0:
+            same = True
+            for i in range(n):
+                if y[i] != prev[i]:
+                    same = False
+                    break
+            if same:
+                return sweep + 1, False, True, total
+        if scheme == SYNC:
+            prev[:] = before
+    return max_sweeps, False, False, total
+
+
+@njit(**SERIAL)
+def relax_pattern_scheme(nu, x, w, wt, n_flip, seed, max_sweeps, scheme, temperature, window):
+    """Pattern nu from its cue by :func:`relax_scheme` (its own stream, as :func:`relax_pattern`).
+    Returns (score, sweeps, converged, cycled): the final overlap, or the window's overlap sum."""
+    state = stream_state(seed, nu)
+    y = x[nu].astype(np.int64)
+    flip_distinct(y, n_flip, state)
+    used, done, cycled, total = relax_scheme(y, w, wt, state, max_sweeps, scheme, temperature, x[nu],
+                                             window)
+    if window > 0:
+        return total, used, done, cycled
+    m = 0
+    for i in range(y.shape[0]):
+        m += y[i] * x[nu, i]
+    return m, used, done, cycled
+
+
+@njit(**SERIAL)
+def relax_rows_scheme(first, step, x, w, wt, p, n_flip, target, max_sweeps, seed, scheme, temperature,
+                      window, allowed_failures, failures, score, sweeps, converged, cycled):
+    """:func:`relax_rows` under a scheme and a temperature: a pattern fails when its score is below
+    ``target`` or its synchronous dynamics fell into a 2-cycle."""
+    for nu in range(first, p, step):
+        if failures.sum() > allowed_failures:
+            return
+        s, used, done, cyc = relax_pattern_scheme(nu, x, w, wt, n_flip, seed, max_sweeps, scheme,
+                                                  temperature, window)
+        score[nu] = s
+        sweeps[nu] = used
+        converged[nu] = done
+        cycled[nu] = cyc
+        if s < target or cyc:
+            failures[first] += 1
+
+
+@njit(**PARALLEL)
+def relax_prefix_scheme(x, w, wt, p, n_flip, target, max_sweeps, seed, scheme, temperature, window,
+                        allowed_failures, groups, score, sweeps, converged, cycled):
+    """:func:`relax_rows_scheme` over ``groups`` strided pattern groups in one parallel region."""
+    failures = np.zeros(groups, dtype=np.int64)
+    for j in prange(groups):
+        relax_rows_scheme(j, groups, x, w, wt, p, n_flip, target, max_sweeps, seed, scheme, temperature,
+                          window, allowed_failures, failures, score, sweeps, converged, cycled)
+    return failures.sum()

@@ -23,7 +23,7 @@ from .. import Family
 from .. import binary as _binary
 
 MODELS = ("pairwise",)
-CRITERIA = ("stable", "retrieve", "overlap")
+CRITERIA = _binary.CRITERIA
 RULES = ("hebbian", "hebbian-diag", "storkey", "pinv", "perceptron", "palimpsest")
 UNLEARN_MAX = 10**7
 
@@ -44,9 +44,13 @@ OPTIONS = (
            "exp(-eps^2 / (2N)).", default_text="4.1"),
     _SHARED["min_overlap"],
     _SHARED["max_sweeps"],
+    _SHARED["update"],
+    _SHARED["temperature"],
+    _SHARED["sweeps"],
 )
 COLUMNS = {"rule": "text", "margin": "float", "max_epochs": "int", "unlearn": "int",
-           "unlearn_eps": "float", "forget_eps": "float", "min_overlap": "float", "max_sweeps": "int"}
+           "unlearn_eps": "float", "forget_eps": "float", "min_overlap": "float", "max_sweeps": "int",
+           "update": "text", "temperature": "float", "sweeps_mean": "int"}
 OUTCOME_COLUMNS = {"epoch_capped": "bool", "recent_retrievable": "int"}
 
 
@@ -57,7 +61,7 @@ def build(v: Mapping[str, Any]) -> tuple[list, Any]:
     lib = import_module(f"{__name__}.model")
     criterion = make_criterion(v.get("criterion") or "stable", threshold=v["threshold"],
                                noise=v["noise"], min_overlap=v["min_overlap"],
-                               max_sweeps=v["max_sweeps"])
+                               max_sweeps=v["max_sweeps"], **_binary.dynamics_options(v))
     from ...errors import HopcapError
 
     rule = v.get("rule") or "hebbian"
@@ -82,10 +86,11 @@ def describe(model, criterion, n: int) -> dict:
         "unlearn_eps": model.unlearn_eps,
         "forget_eps": model.forget_eps,
         "criterion": criterion.name,
-        "noise": criterion.noise if dynamics else None,
+        "noise": getattr(criterion, "noise", None),
         "min_overlap": getattr(criterion, "min_overlap", None),
         "threshold": criterion.threshold,
         "max_sweeps": criterion.max_sweeps if dynamics else None,
+        **_binary.dynamics_columns(criterion),
     }
 
 
@@ -107,7 +112,8 @@ def read(row: Mapping[str, Any]) -> tuple[Any, Any]:
     criterion = make_criterion(row["criterion"], threshold=float(cell("threshold", 1.0)),
                                noise=None if noise is None else float(noise),
                                min_overlap=float(cell("min_overlap", 0.95)),
-                               max_sweeps=int(cell("max_sweeps", DEFAULT_MAX_SWEEPS)))
+                               max_sweeps=int(cell("max_sweeps", DEFAULT_MAX_SWEEPS)),
+                               **_binary.read_dynamics(cell))
     return model, criterion
 
 
@@ -143,6 +149,8 @@ def laws(model, criterion) -> list:
     from ...theory import Law, laws_for
 
     rule = model.rule
+    if getattr(criterion, "temperature", 0.0) > 0:
+        return []  # these are zero-temperature laws (docs/theory.md section 15)
     if rule == "storkey":
         return [Law("N / sqrt(2 ln N) (Storkey)", lambda n: n / np.sqrt(2 * np.log(n)), "Storkey 1997")]
     if rule == "pinv":
@@ -169,8 +177,7 @@ FAMILY = Family(
     name="pairwise", models=MODELS, criteria=CRITERIA, default_criterion="stable", kinds=("pm1",),
     options=OPTIONS, columns=COLUMNS, legacy={}, build=build, describe=describe, read=read,
     checker=checker, laws=laws, default_sizes=default_sizes, growth=growth,
-    criterion_options={"noise": ("retrieve", "overlap"), "min_overlap": ("overlap",),
-                       "max_sweeps": ("retrieve", "overlap")},
+    criterion_options=_binary.CRITERION_OPTIONS,
     outcome_columns=OUTCOME_COLUMNS, recency=recency,
 )
 

@@ -37,7 +37,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ...criteria import Criterion, Stable, allowed_failures, cue_flips, target_overlap
+from ...criteria import (
+    UPDATE_SCHEMES,
+    Criterion,
+    OverlapMean,
+    Stable,
+    allowed_failures,
+    cue_flips,
+    target_overlap,
+)
 from ...errors import HopcapError
 from ...kernels import pairwise as ker
 
@@ -258,7 +266,12 @@ def relax_patterns(w: np.ndarray, x: np.ndarray, criterion: Criterion, seed: int
                    allowed: int | None = None) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
     """Relax the first p patterns of x from their cues under W (kernels.pairwise.relax_prefix):
     returns (failures, final overlaps, sweeps, converged); failures beyond ``allowed`` may stop
-    the work early."""
+    the work early. Under overlap-mean the "final overlap" is the sum of the S averaged ones."""
+    return _relax_patterns(w, x, criterion, seed, p, allowed)[:4]
+
+
+def _relax_patterns(w, x, criterion, seed, p=None, allowed=None):
+    """:func:`relax_patterns`, and per pattern whether sync dynamics fell into a 2-cycle."""
     from ...search import _run_groups
 
     x = np.ascontiguousarray(x, dtype=np.int8)
@@ -269,18 +282,28 @@ def relax_patterns(w: np.ndarray, x: np.ndarray, criterion: Criterion, seed: int
     final = np.zeros(p, dtype=np.int64)
     sweeps = np.zeros(p, dtype=np.int64)
     converged = np.zeros(p, dtype=np.bool_)
-    args = (x, np.ascontiguousarray(w), wt, p, cue_flips(criterion.noise, n),
-            target_overlap(criterion, n), criterion.max_sweeps, np.uint64(seed % 2**64), allowed)
-    bad = _run_groups(ker.relax_prefix, ker.relax_rows, args, (final, sweeps, converged), 2 * p * n * n)
-    return bad, final, sweeps, converged
+    cycled = np.zeros(p, dtype=np.bool_)
+    scheme = UPDATE_SCHEMES.index(getattr(criterion, "update", "random"))
+    temperature = float(getattr(criterion, "temperature", 0.0))
+    window = criterion.sweeps if isinstance(criterion, OverlapMean) else 0
+    head = (x, np.ascontiguousarray(w), wt, p, cue_flips(criterion.noise, n),
+            target_overlap(criterion, n), criterion.max_sweeps, np.uint64(seed % 2**64))
+    if scheme == 0 and temperature == 0 and window == 0:  # the default: kernels.pairwise.relax
+        bad = _run_groups(ker.relax_prefix, ker.relax_rows, head + (allowed,), (final, sweeps, converged),
+                          2 * p * n * n)
+    else:  # theory.md section 15: a 2-cycle of sync fails (and is not converged)
+        bad = _run_groups(ker.relax_prefix_scheme, ker.relax_rows_scheme,
+                          head + (scheme, temperature, window, allowed),
+                          (final, sweeps, converged, cycled), 2 * p * n * n * (2 if window else 1))
+    return bad, final, sweeps, converged, cycled
 
 
 def pattern_successes(w: np.ndarray, x: np.ndarray, criterion: Criterion, seed: int) -> np.ndarray:
     """Per pattern of x: does it succeed under the criterion with couplings W (complete work)."""
     if isinstance(criterion, Stable):
         return stable_patterns(w, x)
-    _, final, _, _ = relax_patterns(w, x, criterion, seed)
-    return final >= target_overlap(criterion, x.shape[1])
+    _, final, _, _, cycled = _relax_patterns(w, x, criterion, seed)
+    return (final >= target_overlap(criterion, x.shape[1])) & ~cycled  # a sync 2-cycle fails
 
 
 class PairwiseChecker:
@@ -338,7 +361,8 @@ class PairwiseChecker:
         """(every relaxation converged, most sweeps) for the last stored prefix of p patterns."""
         if isinstance(self.criterion, Stable) or self.sweeps.size != p:
             return None
-        return bool(self.converged.all()), int(self.sweeps.max())
+        converged = None if getattr(self.criterion, "temperature", 0) > 0 else bool(self.converged.all())
+        return converged, int(self.sweeps.max())
 
     def outcome(self, p_max: int) -> dict:
         """The family's outcome columns for a search that ended at p_max: for the perceptron,
