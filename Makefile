@@ -23,6 +23,8 @@ help:
 	@echo "   census:     attractor census: what the binary models settle into (results/census/)"
 	@echo "   separation: capacity against the distance of error-correcting-code sets (results/separation/)"
 	@echo "   kernel:     learned feature maps (U-Hop+) against the plain model (results/kernel/)"
+	@echo "   curves:     retrieval curves and energy traces of the Hebbian network (results/curves/)"
+	@echo "   dynamics:   update schemes, temperature and the AGS retrieval line (results/dynamics/)"
 	@echo "   predict:    hopcap predict against every committed stable measurement (results/predict/)"
 	@echo "make bench       numba kernels against numpy baselines"
 	@echo "make lint        ruff"
