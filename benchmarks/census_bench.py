@@ -19,9 +19,9 @@ Times are the best of R runs after one warm-up (numba compilation is not timed).
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
+from timing import best_time  # benchmarks/timing.py (scripts run from benchmarks/)
 
 from capacity_cli.census import binary_dynamics, random_starts
 from capacity_cli.datasets import PatternSpec, generate_patterns
@@ -70,15 +70,6 @@ def numpy_batch_relax(w: np.ndarray, starts: np.ndarray, seed: int, max_sweeps: 
             break
     return y.T.astype(np.int8)
 
-
-def best_time(fn, repeats: int) -> tuple[float, object]:
-    result = fn()
-    best = float("inf")
-    for _ in range(repeats):
-        t = time.perf_counter()
-        result = fn()
-        best = min(best, time.perf_counter() - t)
-    return best, result
 
 
 def main() -> None:

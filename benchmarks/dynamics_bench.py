@@ -21,10 +21,10 @@ that serves every F (no W exists for F other than x^2).
 from __future__ import annotations
 
 import argparse
-import time
 
 import numba
 import numpy as np
+from timing import best_time  # benchmarks/timing.py (scripts run from benchmarks/)
 
 from capacity_cli.datasets import PatternSpec, pattern_source
 from capacity_cli.kernels.dynamics import (
@@ -36,16 +36,6 @@ from capacity_cli.kernels.dynamics import (
     uniform01,
 )
 from capacity_cli.models import BinaryDAM, gain_arithmetic, glauber_unit
-
-
-def best_time(fn, repeats: int) -> tuple[float, object]:
-    result = fn()  # warm-up
-    best = float("inf")
-    for _ in range(repeats):
-        t = time.perf_counter()
-        result = fn()
-        best = min(best, time.perf_counter() - t)
-    return best, result
 
 
 def kernel(x, n_flip, max_sweeps, scheme, temperature, seed):

@@ -21,9 +21,9 @@ Times are the best of R runs after one warm-up (compilation not timed); ratios a
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
+from timing import best_time  # benchmarks/timing.py (scripts run from benchmarks/)
 
 from capacity_cli._compile import thread_count
 from capacity_cli.criteria import Retrieve, cue_flips
@@ -31,16 +31,6 @@ from capacity_cli.datasets import PatternSpec, pattern_source
 from capacity_cli.families.pairwise.model import relax_patterns, unlearn_seed
 from capacity_cli.kernels import pairwise as ker
 from capacity_cli.kernels.dynamics import flip_distinct, shuffle_inplace, stream_state
-
-
-def best_time(fn, repeats: int) -> tuple[float, object]:
-    result = fn()  # warm-up
-    best = float("inf")
-    for _ in range(repeats):
-        t = time.perf_counter()
-        result = fn()
-        best = min(best, time.perf_counter() - t)
-    return best, result
 
 
 def numpy_relax(w: np.ndarray, y: np.ndarray, state: np.ndarray, max_sweeps: int) -> np.ndarray:

@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import argparse
 import math
-import time
 
 import numpy as np
+from timing import best_time  # benchmarks/timing.py (scripts run from benchmarks/)
 
 from capacity_cli.criteria import Stable
 from capacity_cli.families.rf.model import TIE_RTOL, RandomFeatureDAM, StabilityChecker
@@ -65,15 +65,6 @@ def numpy_stable(x: np.ndarray, fmap) -> np.ndarray:
         out[a:a + BLOCK] = ~(gain > bound).any(axis=1)
     return out
 
-
-def best_time(fn, repeats: int) -> tuple[float, object]:
-    result = fn()  # warm-up
-    best = float("inf")
-    for _ in range(repeats):
-        t = time.perf_counter()
-        result = fn()
-        best = min(best, time.perf_counter() - t)
-    return best, result
 
 
 def main() -> None:

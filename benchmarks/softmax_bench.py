@@ -16,9 +16,9 @@ All three must reach the same decision (asserted). Times are the best of R runs 
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
+from timing import best_time  # benchmarks/timing.py (scripts run from benchmarks/)
 
 from capacity_cli.families.softmax import RetrieveEps, SoftmaxChecker, SoftmaxModel, sphere_patterns
 
@@ -39,15 +39,6 @@ def numpy_check(x: np.ndarray, beta: float, eps: float) -> bool:
     new = (w @ x) / w.sum(axis=1, keepdims=True)
     return bool((np.linalg.norm(new - x, axis=1) <= eps * np.linalg.norm(x, axis=1)).all())
 
-
-def best_time(fn, repeats: int) -> tuple[float, object]:
-    result = fn()  # warm-up
-    best = float("inf")
-    for _ in range(repeats):
-        t = time.perf_counter()
-        result = fn()
-        best = min(best, time.perf_counter() - t)
-    return best, result
 
 
 def main() -> None:
