@@ -4,6 +4,12 @@ Every kernel module takes its decorator options from here, so ``fastmath`` and c
 once. ``HOPCAP_NUMBA_CACHE=0`` turns the on-disk cache off (useful when a read-only install or a
 changed numba version makes the cache stale).
 
+numba keys a cached kernel on its own file only, so a kernel that calls a function of another
+kernel module (census -> dynamics) would load stale machine code after that other module changed
+(seen as "NRT_adapt_ndarray_to_python: descr is NULL"). The cache therefore lives in a folder named
+by a digest of every kernel module's source (``kernels/__pycache__/numba-<digest>``), unless the user
+chose one with ``NUMBA_CACHE_DIR``: any change to any kernel starts a fresh cache.
+
 Kernels run one parallel region per check. OpenMP workers that spin at the barrier slow everything
 down when other processes share the cores (2-core machines are often busy), so the wait policy
 defaults to passive here, before numba starts its OpenMP pool; set ``OMP_WAIT_POLICY`` to override.
@@ -11,15 +17,30 @@ defaults to passive here, before numba starts its OpenMP pool; set ``OMP_WAIT_PO
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import numba  # noqa: E402  (after the wait policy, which OpenMP reads once at start)
 
 CACHE = os.environ.get("HOPCAP_NUMBA_CACHE", "1") != "0"
+KERNELS_DIR = Path(__file__).resolve().parent / "kernels"
+
+
+def kernel_sources_digest(folder: Path = KERNELS_DIR) -> str:
+    """SHA-1 (12 hex digits) of the kernel modules' sources and these compile settings."""
+    digest = hashlib.sha1()
+    for path in sorted(folder.glob("*.py")) + [Path(__file__).resolve()]:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+if CACHE and not os.environ.get("NUMBA_CACHE_DIR"):
+    numba.config.CACHE_DIR = str(KERNELS_DIR / "__pycache__" / f"numba-{kernel_sources_digest()}")
 
 #: Options for serial kernels. fastmath stays off: tie decisions rely on IEEE arithmetic.
 SERIAL = {"nogil": True, "cache": CACHE, "fastmath": False}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import math
+import os
 
 import numba
 import numpy as np
@@ -1045,3 +1046,21 @@ def test_checker_margins_match_naive(degree):
         gains = naive.min_gains(model, x[:p])
         expected = [2 * g / max(naive.row_bound(model, x[:p], r), 1) for r, g in enumerate(gains)]
         np.testing.assert_array_equal(checker.margin, np.array(expected, dtype=np.float64))
+
+
+def test_numba_cache_folder_follows_every_kernel_source(tmp_path):
+    """numba keys a cache on the kernel's own file only; hopcap's cache folder is named by a digest
+    of all kernel modules, so a change to any of them (e.g. dynamics, which census calls) starts a
+    fresh cache instead of loading stale machine code."""
+    import numba
+
+    from capacity_cli import _compile
+
+    if _compile.CACHE and not os.environ.get("NUMBA_CACHE_DIR"):
+        assert numba.config.CACHE_DIR.endswith(f"numba-{_compile.kernel_sources_digest()}")
+    for name in ("a.py", "b.py"):
+        (tmp_path / name).write_text("x = 1\n")
+    before = _compile.kernel_sources_digest(tmp_path)
+    assert _compile.kernel_sources_digest(tmp_path) == before
+    (tmp_path / "b.py").write_text("x = 2\n")
+    assert _compile.kernel_sources_digest(tmp_path) != before
