@@ -14,9 +14,9 @@ STUDY_PROFILES := structured modern rf learning census separation
 help:
 	@echo "make test        install (.venv) and run the test suite"
 	@echo "make reproduce   run configs/$(PROFILE).csv and every study profile below, draw every figure"
-	@echo "                 (prints an estimate first, from the times recorded in results/: quick 13 min of"
-	@echo "                 trials, all profiles about 25 min plus the studies' extras, on 2 cores with nothing"
-	@echo "                 else running; 2-4x that on a busy machine. PROFILE=full: larger N, hours)"
+	@echo "                 (prints an estimate first, from the times recorded in results/; quick: 13 min"
+	@echo "                 of trials on 2 idle cores, 27 min at load 6; the other profiles about 12 min"
+	@echo "                 more, plus the studies' extras. PROFILE=full: larger N, hours)"
 	@echo "make reproduce-<profile>    one study profile: $(STUDY_PROFILES)"
 	@echo "   structured: capacity against separation and feature correlation"
 	@echo "   modern:     the softmax family and the field rule (results/modern/)"

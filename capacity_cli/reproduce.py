@@ -306,8 +306,8 @@ class Estimate:
         untimed = f"; {self.untimed} configuration(s) have no recorded time and are not counted" \
             if self.untimed else ""
         return (f"estimate: {self.trials} trials to run, about {self.seconds / 60:.1f} min of trial time "
-                f"as recorded in {self.source} (its elapsed_s; a machine busy with other work takes "
-                f"2-4x as long){untimed}")
+                f"as recorded in {self.source} (its elapsed_s; the time depends on the machine and on "
+                f"what else runs on it){untimed}")
 
 
 def estimate_batch(studies: dict[str, list[MeasureConfig]], out_dir: Path,
