@@ -14,7 +14,9 @@ STUDY_PROFILES := structured modern rf kernel learning census separation curves 
 help:
 	@echo "make test        install (.venv) and run the test suite"
 	@echo "make reproduce   run configs/$(PROFILE).csv and every study profile below, draw every figure"
-	@echo "                 (PROFILE=quick: about 12 min on 2 cores in all; PROFILE=full: larger N, hours)"
+	@echo "                 (prints an estimate first, from the times recorded in results/; quick: 13 min"
+	@echo "                 of trials on 2 idle cores, 27 min at load 6; the other profiles about 12 min"
+	@echo "                 more, plus the studies' extras. PROFILE=full: larger N, hours)"
 	@echo "make reproduce-<profile>    one study profile: $(STUDY_PROFILES)"
 	@echo "   structured: capacity against separation and feature correlation"
 	@echo "   modern:     the softmax family and the field rule (results/modern/)"
@@ -53,8 +55,10 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/predict_bench.py
 	$(BIN)/python benchmarks/curve_bench.py
 	$(BIN)/python benchmarks/dynamics_bench.py
+	$(BIN)/python benchmarks/startup_bench.py
 
 reproduce: $(STAMP)
+	$(BIN)/python -m capacity_cli.reproduce --estimate $(PROFILE) $(STUDY_PROFILES) --results results
 	$(BIN)/python -m capacity_cli.reproduce --profile $(PROFILE) --results results
 	for p in $(STUDY_PROFILES); do \
 		$(BIN)/python -m capacity_cli.reproduce --profile $$p --results results || exit 1; \

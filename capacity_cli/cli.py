@@ -326,6 +326,7 @@ def predict(output, **values):
 
 def _echo_summaries(summaries) -> None:
     from .families import family_laws
+    from .plotting import label_parts
 
     degree = summaries and summaries[0].config.search == "degree"
     recency = summaries and summaries[0].config.search == "recency"
@@ -334,38 +335,38 @@ def _echo_summaries(summaries) -> None:
                f"{'95% interval':>19}  theory")
     for s in summaries:
         c, st = s.config, s.summary
-        laws = [] if degree else family_laws(c.family, c.model, c.criterion)
-        theory = f"{float(laws[0](c.n)):.4g} = {laws[0].label}" if laws else "-"
-        what = f"{c.model.name if degree else c.model.label}, {c.criterion.name}"
+        laws = [] if degree or not _iid_unbiased(c) else family_laws(c.family, c.model, c.criterion)
+        theory = f"{float(laws[0](c.n)):.4g} = {laws[0].label}" if laws else \
+            "- (laws are for i.i.d. unbiased patterns)" if not degree and not _iid_unbiased(c) else "-"
+        parts = label_parts(c.columns(), model_label=c.model.name if degree else None)
         if degree:
-            what += f", P={c.set_size or len(c.patterns)}"
+            parts.insert(2, f"P={c.set_size or len(c.patterns)}")
         if recency:
-            what += f", stream {c.stream_length}"
-        if c.spec is not None and c.spec.correlation:
-            what += f", c={c.spec.correlation:g}"
-        if c.spec is not None and c.spec.min_distance:
-            what += f", d>={c.spec.min_distance}"
-        if c.spec is not None and c.spec.code:
-            what += f", {c.spec.code}"
-        if c.patterns is not None:
-            what += f", {c.patterns_label}"
-        if c.kind != "pm1":
-            what += f", {c.kind}"
+            parts.insert(2, f"stream {c.stream_length}")
+        what = ", ".join(parts)
         interval = f"[{st.ci_low:.1f}, {st.ci_high:.1f}]" if st.trials > 1 else "-"
+        spread = f"{st.std:.1f}" if st.trials > 1 else "-"
         capped = f"  ({s.capped} capped)" if s.capped else ""
         if s.missing:
             capped += f"  ({s.missing} not stored by any degree <= {c.max_degree})"
         if s.unlearned:
             capped += f"  ({s.unlearned} left out: learning did not decrease the loss)"
-        click.echo(f"{what:<40} {c.n:>6} {st.trials:>6} {st.mean:>11.1f} {st.std:>8.1f} "
+        click.echo(f"{what:<40} {c.n:>6} {st.trials:>6} {st.mean:>11.1f} {spread:>8} "
                    f"{interval:>19}  {theory}{capped}")
 
 
+def _iid_unbiased(config) -> bool:
+    from .plotting import iid_unbiased
+
+    return iid_unbiased(config.columns())
+
+
 def _read_for_figures(paths):
-    """Valid rows of the files (an invalid row is an error), warning of duplicates on stderr."""
+    """Valid rows of the files (an invalid row is an error), warning of duplicates and noting files
+    that are not results files (skipped) on stderr."""
     from .results import read_checked
 
-    df, notes = read_checked(paths)
+    df, notes = read_checked(paths, skip_foreign=True)
     for note in notes:
         click.echo(note, err=True)
     return df
@@ -455,22 +456,33 @@ def curve(threads, output, progress, p, p_over_n, trace, **values):
 @click.argument("csv", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--form", type=click.Choice(["auto", "power", "power_ln", "exp2", "linear", "alpha_inv_n"]),
               default="auto", help="Law to fit (auto: exp2 for exp, power otherwise); see capacity_cli.fit.")
-def fit(csv, form):
-    """Fitted exponents with 95% bootstrap intervals, per configuration, for results CSVs."""
+@click.option("--intercept", is_flag=True,
+              help="Report the fitted intercept instead of the slope; with --form alpha_inv_n that is "
+                   "alpha = P/N extrapolated to N -> infinity (the summaries' alpha rows).")
+def fit(csv, form, intercept):
+    """Fitted exponents with 95% bootstrap intervals, per configuration, for results CSVs.
+
+    Files that are not results files (summary.csv) are skipped with a note, so a results folder
+    can be given as results/quick/*.csv. Every fitted number of a summary.md comes from here:
+    slopes with --form power, power_ln or exp2, the alpha rows with --form alpha_inv_n --intercept.
+    """
     from .fit import fit_trials
     from .plotting import configuration_groups, group_label, growth_of
 
     df = _read_for_figures(csv)
-    click.echo(f"{'configuration':<40} {'form':<9} {'slope':>8} {'95% interval':>20} {'N range':>12}")
+    value = "intercept" if intercept else "slope"
+    click.echo(f"{'configuration':<40} {'form':<11} {value:>9} {'95% interval':>20} {'N range':>12}")
     for key, sub in configuration_groups(df):
         use = form if form != "auto" else ("exp2" if growth_of(key) == "exp" else "power")
         f, n_capped = fit_trials(sub, use)
         note = f"  ({n_capped} capped trials left out)" if n_capped else ""
         if f is None:
-            click.echo(f"{group_label(key):<40} {use:<9} {'-':>8}  (needs two N with P_max > 0){note}")
+            click.echo(f"{group_label(key):<40} {use:<11} {'-':>9}  (needs two N with P_max > 0){note}")
             continue
-        click.echo(f"{group_label(key):<40} {use:<9} {f.slope:>8.4f} "
-                   f"{f'[{f.ci_low:.4f}, {f.ci_high:.4f}]':>20} {f'{f.n_min}-{f.n_max}':>12}{note}")
+        v, low, high = (f.intercept, f.intercept_low, f.intercept_high) if intercept \
+            else (f.slope, f.ci_low, f.ci_high)
+        click.echo(f"{group_label(key):<40} {use:<11} {v:>9.4f} "
+                   f"{f'[{low:.4f}, {high:.4f}]':>20} {f'{f.n_min}-{f.n_max}':>12}{note}")
 
 
 @main.command()

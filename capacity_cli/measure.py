@@ -397,8 +397,6 @@ def run_measurements(configs: list[MeasureConfig], output: str | None = None,
     time. Returns the rows this process measured. ``flush_every_s`` is accepted for compatibility
     and unused (every row is written at once).
     """
-    from tqdm.auto import tqdm
-
     del flush_every_s
     configs = unique_configs(configs)
     shared = SharedResults(output) if output else None
@@ -409,8 +407,7 @@ def run_measurements(configs: list[MeasureConfig], output: str | None = None,
     total = sum(c.trials - sum(1 for t in done.get(k, ()) if t < c.trials)
                 for c, k in zip(configs, keys, strict=True))
     rows: list[dict] = []
-    with thread_count(threads) as used, \
-            tqdm(total=total, disable=None if progress else True, unit="trial", leave=False) as bar:
+    with thread_count(threads) as used, _progress_bar(total, progress) as bar:
         for config, key in zip(configs, keys, strict=True):
             bar.set_description(f"{config.model.label} {config.criterion.name} N={config.n}")
             trials = shared.pending(key, config.trials) if shared is not None else range(config.trials)
@@ -426,6 +423,76 @@ def run_measurements(configs: list[MeasureConfig], output: str | None = None,
                 rows.append(row)
                 bar.update()
     return rows
+
+
+class PlainProgress:
+    """Progress for output that is not a terminal (a log file, CI): one plain line on stderr when a
+    configuration is done and at most every ``interval_s`` seconds within one, with the trial rate
+    and the trials left, instead of a bar that tqdm would hide. Runs shorter than ``quiet_s``
+    print nothing."""
+
+    def __init__(self, total: int, interval_s: float = 30.0, stream=None, quiet_s: float = 2.0):
+        self.total, self.interval_s, self.quiet_s = total, interval_s, quiet_s
+        self.stream = sys.stderr if stream is None else stream
+        self.done = 0
+        self.what = ""
+        self.start = self.last = time.perf_counter()
+        self.config_done = 0
+
+    def set_description(self, what: str) -> None:
+        if self.what and self.config_done:
+            self._line("done")
+        self.what, self.config_done = what, 0
+
+    def update(self, n: int = 1) -> None:
+        self.done += n
+        self.config_done += n
+        if time.perf_counter() - self.last >= self.interval_s:
+            self._line("running")
+
+    def _line(self, state: str) -> None:
+        now = time.perf_counter()
+        if now - self.start < self.quiet_s:  # a run of a few seconds needs no progress report
+            return
+        self.last = now
+        rate = self.done / max(now - self.start, 1e-9)
+        left = self.total - self.done
+        eta = f", about {left / rate:.0f} s left" if rate > 0 and left else ""
+        print(f"[{self.done}/{self.total} trials, {rate:.2f} trial/s{eta}] {self.what}: {state} "
+              f"({self.config_done} trials)", file=self.stream, flush=True)
+
+    def __enter__(self) -> PlainProgress:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.what and self.config_done and exc[0] is None:
+            self._line("done")
+
+
+class _NoProgress:
+    def set_description(self, what: str) -> None:
+        pass
+
+    def update(self, n: int = 1) -> None:
+        pass
+
+    def __enter__(self) -> _NoProgress:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        pass
+
+
+def _progress_bar(total: int, progress: bool):
+    """A tqdm bar on a terminal, plain lines otherwise (:class:`PlainProgress`), nothing when
+    ``progress`` is off or there is nothing to run."""
+    if not progress or total == 0:
+        return _NoProgress()
+    if not sys.stderr.isatty():
+        return PlainProgress(total)
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="trial", leave=False)
 
 
 @dataclass(frozen=True)

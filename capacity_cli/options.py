@@ -334,7 +334,8 @@ RUN_OPTIONS = (
            "do not depend on it.", batch=False),
     Option("output", click.Path(dir_okay=False), None, "Append one row per trial to this CSV; trials "
            "already in it are skipped (resume).", batch=False, short="-o"),
-    Option("progress", None, True, "Show a progress bar.", flag=True, batch=False),
+    Option("progress", None, True, "Show progress: a bar on a terminal, otherwise plain lines on "
+           "stderr (one per configuration, at most every 30 s).", flag=True, batch=False),
     Option("repair", None, False, "First drop the invalid and duplicated rows of -o FILE (their "
            "trials then run again).", flag=True, batch=False),
     Option("outcomes", click.Path(dir_okay=False), None, "Also write each trial's per-pattern "

@@ -9,16 +9,20 @@ come from :mod:`capacity_cli.fit`, :mod:`capacity_cli.stats` and :mod:`capacity_
 from __future__ import annotations
 
 import os
+from itertools import combinations
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from .errors import HopcapError
 from .families import family_laws, family_of
 from .fit import fit_trials
 from .results import CONFIG_COLUMNS, is_blank
 from .stats import summarize
+
+if TYPE_CHECKING:  # frames come in from the caller; hopcap measure labels rows without pandas
+    import pandas as pd
 
 #: A configuration is every configuration column but N (the x axis) and the seed (trials of several
 #: seeds pool).
@@ -31,8 +35,14 @@ def _clean(v):
 
 def group_label(key: dict) -> str:
     """A legend label from a configuration's columns, e.g. ``poly a=3, stable``."""
-    model = model_of(key)
-    parts = [model.label, str(key["criterion"])]
+    return ", ".join(label_parts(key))
+
+
+def label_parts(key: dict, model_label: str | None = None) -> list[str]:
+    """The parts of :func:`group_label`: the model (``model_label`` when given: a degree search has
+    no degree to read the model back from), the criterion, then every setting away from its
+    default (rho, m, q, pattern source, ...)."""
+    parts = [model_label or model_of(key).label, str(key["criterion"])]
     if _clean(key.get("noise")) not in (None, 0, 0.0):
         parts.append(f"rho={key['noise']:g}")
     if _clean(key.get("min_overlap")) is not None:
@@ -43,17 +53,22 @@ def group_label(key: dict) -> str:
         parts.append(f"c={key['correlation']:g}")
     if _clean(key.get("min_distance")) not in (None, 0, 0.0):
         parts.append(f"d>={int(key['min_distance'])}")
+    if _clean(key.get("bias")) not in (None, 0.5):
+        parts.append(f"bias={key['bias']:g}")
     if _clean(key.get("kind")) not in (None, "pm1"):
         parts.append(str(key["kind"]))
     if _clean(key.get("code")) is not None:
         parts.append(str(key["code"]))
+    if _clean(key.get("patterns")) is not None:
+        shuffled = _clean(key.get("shuffle")) not in (None, False)
+        parts.append(str(key["patterns"]) + (", shuffled" if shuffled else ""))
     for column, default, short in (("eps", 0.01, "eps"), ("steps", 1, "K"), ("max_steps", 1000, "cap"),
                                    ("dtype", "float64", ""), ("update", "random", ""),
                                    ("temperature", 0.0, "T"), ("sweeps_mean", None, "S")):
         value = _clean(key.get(column))
         if value is not None and value != default:
             parts.append(f"{short}={value:g}" if short else str(value))
-    return ", ".join(parts)
+    return parts
 
 
 def model_of(key: dict):
@@ -69,6 +84,14 @@ def criterion_of(key: dict):
 def growth_of(key: dict) -> str:
     """"power" (log-log axes, ``power`` fit) or "exp" (log2 P against N, ``exp2`` fit)."""
     return family_of(key["model"]).growth(model_of(key))
+
+
+def iid_unbiased(key: dict) -> bool:
+    """Whether a configuration's patterns are i.i.d. and unbiased (or i.i.d. sphere rows), the
+    setting every theory law assumes: no given set, bias 1/2, no correlation, separation or code."""
+    return _clean(key.get("patterns")) is None and _clean(key.get("bias")) in (None, 0.5) \
+        and _clean(key.get("correlation")) in (None, 0, 0.0) \
+        and _clean(key.get("min_distance")) in (None, 0, 0.0) and _clean(key.get("code")) is None
 
 
 def laws_of(key: dict) -> list:
@@ -107,28 +130,40 @@ def configuration_groups(df: pd.DataFrame) -> list[tuple[dict, pd.DataFrame]]:
     return out
 
 
+#: More configurations than this in one panel are split into panels (facets) by the columns that
+#: differ, so that no legend covers the axes.
+MAX_PER_PANEL = 8
+
+
 def plot_capacity(df: pd.DataFrame, output: str | os.PathLike, title: str | None = None,
                   predictions: pd.DataFrame | None = None) -> list[Path]:
     """Draw every configuration of ``df``; writes ``output`` as .png and .pdf, returns the paths.
     ``predictions`` (rows of ``hopcap predict``) adds the predicted mean P_max of each matching
-    configuration with its 5-95% band."""
+    configuration with its 5-95% band.
+
+    One panel per kind of growth (power laws on log-log axes, exponential growth on log2 P against
+    N); a kind with more than MAX_PER_PANEL configurations is split into panels (see
+    :func:`capacity_panels`): each panel's title names what its configurations share and each
+    legend entry what differs."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    groups = configuration_groups(df)
-    families = sorted({growth_of(key) for key, _ in groups})
-    fig, axes = plt.subplots(1, len(families), figsize=(6.4 * len(families), 4.8), squeeze=False)
+    panels = capacity_panels(configuration_groups(df))
+    columns = min(3, len(panels)) if len(panels) > 2 else len(panels)
+    rows = -(-len(panels) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(6.4 * columns, 4.8 * rows), squeeze=False)
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    for ax, family in zip(axes[0], families, strict=True):
-        mine = [(k, s) for k, s in groups if growth_of(k) == family]
-        drawn: set[str] = set()
-        for index, (key, sub) in enumerate(mine):
+    for ax, (family, heading, mine) in zip(axes.flat, panels, strict=False):
+        laws: dict[str, list] = {}
+        drawn: set[str] = set()  # legend entries of predictions, once per panel
+        for index, (key, sub, label) in enumerate(mine):
             color = colors[index % len(colors)]
-            _draw_group(ax, key, sub, family, color, drawn)
+            _draw_group(ax, key, sub, family, color, laws, label)
             if predictions is not None:
                 _draw_prediction(ax, key, sub, predictions, color, drawn)
+        _name_shared_laws(laws)
         ax.set_xlabel("N (units)")
         ax.set_ylabel("P_max (largest stored P)")
         if family == "power":
@@ -136,11 +171,65 @@ def plot_capacity(df: pd.DataFrame, output: str | os.PathLike, title: str | None
         ax.set_yscale("log", base=2 if family == "exp" else 10)
         ax.grid(True, which="both", alpha=0.25)
         ax.legend(fontsize=7, loc="upper left")
+        if heading:
+            ax.set_title(heading, fontsize=9)
+    for ax in list(axes.flat)[len(panels):]:
+        ax.set_visible(False)
     return _save(fig, output, title)
 
 
-def _draw_group(ax, key: dict, sub: pd.DataFrame, family: str, color: str, drawn: set[str]) -> None:
-    """Means with 95% intervals, the fitted line, and the theory laws not yet in ``drawn``."""
+def capacity_panels(groups: list[tuple[dict, pd.DataFrame]], most: int = MAX_PER_PANEL,
+                    ) -> list[tuple[str, str, list[tuple[dict, pd.DataFrame, str]]]]:
+    """Panels of :func:`plot_capacity`: (growth, heading, [(key, rows, legend label)]).
+
+    One panel per growth kind when it holds at most ``most`` configurations, with full labels.
+    Otherwise the kind is split by the configuration columns that differ, fewest values first,
+    adding columns until no panel holds more than ``most`` (and cut in runs of ``most`` if every
+    column is used); a panel's heading is the label parts all its configurations share, each
+    legend label the parts that differ."""
+    out = []
+    for family in sorted({growth_of(key) for key, _ in groups}):
+        mine = [(key, sub) for key, sub in groups if growth_of(key) == family]
+        if len(mine) <= most:
+            out.append((family, "", [(key, sub, group_label(key)) for key, sub in mine]))
+            continue
+        varying = [c for c in mine[0][0] if len({repr(key.get(c)) for key, _ in mine}) > 1]
+        split = _fewest_panels(mine, varying, most)
+        for panel in split:
+            for start in range(0, len(panel), most):
+                part = panel[start:start + most]
+                parts = [label_parts(key) for key, _ in part]
+                shared = [x for x in parts[0] if all(x in p for p in parts)]
+                within = [c for c in varying if len({repr(key.get(c)) for key, _ in part}) > 1]
+                labels = [", ".join(x for x in p if x not in shared)
+                          or ", ".join(f"{c}={key.get(c)}" for c in within) or ", ".join(p)
+                          for (key, _), p in zip(part, parts, strict=True)]
+                out.append((family, ", ".join(shared),
+                            [(key, sub, label) for (key, sub), label in zip(part, labels, strict=True)]))
+    return out
+
+
+def _fewest_panels(mine: list, columns: list[str], most: int) -> list[list]:
+    """Split configurations by the fewest of ``columns`` (then into the fewest panels) that leave
+    at most ``most`` in each panel; by all of them when no smaller choice does."""
+    def split(chosen) -> list[list]:
+        by: dict[tuple, list] = {}
+        for key, sub in mine:
+            by.setdefault(tuple(repr(key.get(c)) for c in chosen), []).append((key, sub))
+        return list(by.values())
+
+    for size in range(1, len(columns) + 1):
+        fitting = [p for p in (split(c) for c in combinations(columns, size))
+                   if max(len(x) for x in p) <= most]
+        if fitting:
+            return min(fitting, key=len)
+    return split(columns)
+
+
+def _draw_group(ax, key: dict, sub: pd.DataFrame, family: str, color: str, laws: dict[str, list],
+                label: str | None = None) -> None:
+    """Means with 95% intervals, the fitted line, and the theory laws: each law once per panel
+    (``laws``: law label -> [line, law, smallest N, largest N, configuration names])."""
     sizes = np.sort(sub["n"].unique())
     stats = [summarize(sub.loc[sub["n"] == s, "p_max"]) for s in sizes]
     means = np.array([s.mean for s in stats])
@@ -148,7 +237,7 @@ def _draw_group(ax, key: dict, sub: pd.DataFrame, family: str, color: str, drawn
     high = np.array([s.ci_high if s.trials > 1 else s.mean for s in stats])
     form = "exp2" if family == "exp" else "power"
     fit, n_capped = fit_trials(sub, form)
-    label = group_label(key)
+    label = label or group_label(key)
     if fit is not None:
         unit = "/N" if form == "exp2" else ""
         label += f": slope {fit.slope:.3f}{unit} [{fit.ci_low:.3f}, {fit.ci_high:.3f}]"
@@ -159,17 +248,36 @@ def _draw_group(ax, key: dict, sub: pd.DataFrame, family: str, color: str, drawn
     if fit is not None:
         grid = np.linspace(sizes.min(), sizes.max(), 100)
         ax.plot(grid, fit.predict(grid), "-", color=color, lw=1, alpha=0.7)
-    laws = laws_of(key)
     grid = np.linspace(sizes.min(), sizes.max(), 100)
-    for law, style in zip(laws[:2], ("--", ":"), strict=False):
-        if law.label not in drawn:
-            drawn.add(law.label)
-            ax.plot(grid, law(grid), style, color=color, lw=1, label=f"theory {law.label}")
+    marker = "_" if sizes.size == 1 else None  # a law at one N is a tick, not an invisible line
+    for law, style in zip(laws_of(key)[:2] if iid_unbiased(key) else [], ("--", ":"), strict=False):
+        if law.label in laws:  # the same law as an earlier configuration's: drawn once, named by both
+            entry = laws[law.label]
+            entry[2], entry[3] = min(entry[2], sizes.min()), max(entry[3], sizes.max())
+            entry[4].append(model_of(key).label)
+            continue
+        (line,) = ax.plot(grid, law(grid), style, color=color, lw=1, marker=marker, ms=12,
+                          label=f"theory {law.label}")
+        laws[law.label] = [line, law, sizes.min(), sizes.max(), [model_of(key).label]]
+
+
+def _name_shared_laws(laws: dict[str, list]) -> None:
+    """A law that belongs to several configurations of a panel (poly a=3 and rectpoly a=3 share
+    N^2 / (6 ln N)) is drawn in grey over all their sizes, its legend naming each of them."""
+    for text, (line, law, low, high, names) in laws.items():
+        distinct = list(dict.fromkeys(names))
+        if len(distinct) > 1:
+            grid = np.linspace(low, high, 100)
+            line.set_data(grid, law(grid))
+            line.set_color("0.35")
+            line.set_label(f"theory {text}: {', '.join(distinct)}")
 
 
 def matching_predictions(key: dict, predictions: pd.DataFrame) -> pd.DataFrame:
     """The rows of ``predictions`` with the configuration ``key`` (every column of the key that
     the predictions hold, blanks equal to blanks, the seed aside), sorted by N."""
+    import pandas as pd
+
     keep = np.ones(len(predictions), dtype=bool)
     for column, value in key.items():
         if column in ("n", "seed") or column not in predictions.columns:

@@ -286,6 +286,94 @@ def profile_module(profile: str):
     return import_module(name)
 
 
+#: Where the committed results (and their recorded times) of each profile live.
+RESULTS_DIR = Path(__file__).resolve().parent.parent / "results"
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """What a batch has left to run: trials, the trial time they took when recorded, and the
+    configurations with no recorded time (new ones, or ones a newer version keys differently)."""
+
+    trials: int
+    seconds: float
+    untimed: int
+    source: str
+
+    def line(self) -> str:
+        if self.trials == 0:
+            return "estimate: every trial is already recorded; drawing and summarising only"
+        untimed = f"; {self.untimed} configuration(s) have no recorded time and are not counted" \
+            if self.untimed else ""
+        return (f"estimate: {self.trials} trials to run, about {self.seconds / 60:.1f} min of trial time "
+                f"as recorded in {self.source} (its elapsed_s; the time depends on the machine and on "
+                f"what else runs on it){untimed}")
+
+
+def estimate_batch(studies: dict[str, list[MeasureConfig]], out_dir: Path,
+                   reference_dir: Path) -> Estimate:
+    """The trials of ``studies`` not yet in ``out_dir``, timed by the mean elapsed_s of the same
+    configuration in ``out_dir`` or, failing that, in ``reference_dir`` (the committed results)."""
+    from .results import config_key, is_blank
+
+    def rows(path: Path) -> list[dict]:
+        try:
+            return load_results(path).records if path.is_file() else []
+        except HopcapError:
+            return []
+
+    trials, seconds, untimed = 0, 0.0, 0
+    for study, configs in studies.items():
+        done: dict[tuple, set[int]] = {}
+        times: dict[tuple, list[float]] = {}
+        for where in (out_dir, reference_dir):
+            for row in rows(where / f"{study}.csv"):
+                key = config_key(row)
+                if where == out_dir:
+                    done.setdefault(key, set()).add(row["trial"])
+                if not is_blank(row.get("elapsed_s")):
+                    times.setdefault(key, []).append(float(row["elapsed_s"]))
+        for config in configs:
+            key = config_key(config.columns())
+            left = sum(1 for t in range(config.trials) if t not in done.get(key, ()))
+            trials += left
+            if left and key in times:
+                seconds += left * sum(times[key]) / len(times[key])
+            elif left:
+                untimed += 1
+    try:
+        source = str(reference_dir.relative_to(Path.cwd()))
+    except ValueError:
+        source = str(reference_dir)
+    return Estimate(trials, seconds, untimed, source)
+
+
+def profile_studies(profile: str, seed: int = 0) -> dict[str, list[MeasureConfig]]:
+    """The batch configurations of a profile by study ({} for a profile without a batch table)."""
+    path = CONFIG_DIR / f"{profile}.csv"
+    if not path.exists() and profile_module(profile) is not None:
+        return {}
+    studies: dict[str, list[MeasureConfig]] = {}
+    for study, config in batch_configs(read_batch(path), seed=seed):
+        studies.setdefault(study, []).append(config)
+    return studies
+
+
+def print_estimates(profiles: list[str], results: str | Path, seed: int = 0) -> None:
+    """One estimate line per profile and their total (what ``make reproduce`` prints first)."""
+    total = 0.0
+    for profile in profiles:
+        studies = profile_studies(profile, seed)
+        if not studies:
+            print(f"{profile}: no capacity batch; the work of its study module is not estimated")
+            continue
+        estimate = estimate_batch(studies, Path(results) / profile, RESULTS_DIR / profile)
+        total += estimate.seconds
+        print(f"{profile}: {estimate.line()}")
+    print(f"in all about {total / 60:.0f} min of recorded trial time, not counting the study modules' "
+          "own work (census, comparisons) nor drawing", flush=True)
+
+
 def run_batch(profile: str = "quick", results: str | Path = "results", seed: int = 0,
               threads: int | None = None, progress: bool = True, batch: str | Path | None = None,
               ) -> list[LawRow]:
@@ -303,6 +391,8 @@ def run_batch(profile: str = "quick", results: str | Path = "results", seed: int
     if table is not None:
         for study, config in batch_configs(table, seed=seed):
             studies.setdefault(study, []).append(config)
+    if studies:
+        print(estimate_batch(studies, out_dir, RESULTS_DIR / profile).line(), flush=True)
     custom = getattr(module, "DRAW", {})
     summary: list[LawRow] = []
     frames: dict[str, pd.DataFrame] = {}
@@ -361,7 +451,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=_checked("seed"), default=0)
     parser.add_argument("--threads", type=_checked("threads"), default=None)
     parser.add_argument("--no-progress", action="store_true")
+    parser.add_argument("--estimate", nargs="+", metavar="PROFILE", default=None,
+                        help="only print how long these profiles would take, from recorded times")
     args = parser.parse_args(argv)
+    if args.estimate:
+        try:
+            print_estimates(args.estimate, args.results, args.seed)
+        except HopcapError as err:
+            raise SystemExit(f"Error: {err}") from None
+        return
     start = time.perf_counter()
     try:
         run_batch(args.profile, args.results, args.seed, args.threads, not args.no_progress,

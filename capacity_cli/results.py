@@ -24,12 +24,15 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 from filelock import FileLock
 
 from .errors import HopcapError
 from .families import family_columns, family_legacy, family_outcome_columns
+
+if TYPE_CHECKING:  # pandas is imported where frames are made: a measurement without -o needs none
+    import pandas as pd
 
 #: Configuration columns every family shares; each family adds its own (Family.columns), after them.
 SHARED_CONFIG_COLUMNS = [
@@ -208,6 +211,8 @@ class ResultsFile:
     @property
     def rows(self) -> pd.DataFrame:
         """The valid, deduplicated rows as a frame (the file's columns, then any filled ones)."""
+        import pandas as pd
+
         columns = self.header + [c for c in CONFIG_COLUMNS if c not in self.header]
         return pd.DataFrame.from_records(self.records, columns=columns)
 
@@ -235,6 +240,10 @@ class ResultsFile:
         return f"warning: {self.path}: " + "; ".join(parts) if parts else ""
 
 
+class NotResultsFile(HopcapError):
+    """A CSV without the columns of a results file (a summary table, a batch table, ...)."""
+
+
 def _read_header(path: Path, first_line: str) -> list[str]:
     try:
         header = next(csv.reader([first_line]))
@@ -242,7 +251,7 @@ def _read_header(path: Path, first_line: str) -> list[str]:
         header = []
     missing = [c for c in REQUIRED if c not in header]
     if missing:
-        raise HopcapError(f"{path}: not a hopcap results file (missing columns: {', '.join(missing)})")
+        raise NotResultsFile(f"{path}: not a hopcap results file (missing columns: {', '.join(missing)})")
     if len(set(header)) != len(header):
         raise HopcapError(f"{path}: the header repeats a column")
     return header
@@ -327,16 +336,30 @@ def read_results(path: str | os.PathLike) -> pd.DataFrame:
     return load_results(path).require_valid().rows
 
 
-def read_checked(paths: Iterable[str | os.PathLike]) -> tuple[pd.DataFrame, list[str]]:
+def read_checked(paths: Iterable[str | os.PathLike], skip_foreign: bool = False,
+                 ) -> tuple[pd.DataFrame, list[str]]:
     """The valid rows of several results CSVs in one frame, for figures and fits: HopcapError naming
     the first invalid row of any file (nothing is dropped silently); duplicated trials are counted
-    once, with one warning line per file (returned)."""
-    frames, notes = [], []
+    once, with one warning line per file (returned). With ``skip_foreign``, files that are not
+    results files at all (``results/quick/*.csv`` takes in summary.csv) are left out with a note;
+    it is an error when no file is left."""
+    frames, notes, foreign = [], [], []
     for path in paths:
-        result = load_results(path).require_valid()
+        try:
+            result = load_results(path).require_valid()
+        except NotResultsFile as err:
+            if not skip_foreign:
+                raise
+            foreign.append(err)
+            notes.append(f"note: skipped {path}: not a hopcap results file")
+            continue
         frames.append(result.rows)
         if result.warning():
             notes.append(result.warning())
+    if not frames:
+        raise foreign[0] if foreign else HopcapError("no results files given")
+    import pandas as pd
+
     return pd.concat(frames, ignore_index=True), notes
 
 

@@ -1,0 +1,220 @@
+"""What a new user meets first (issue 14): start-up imports, progress without a terminal, fit on a
+results folder, the alpha rows of a summary, labels, theory only where it applies, many-group plots,
+the estimate printed before a batch."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+from click.testing import CliRunner
+
+from capacity_cli.cli import main
+from capacity_cli.measure import PlainProgress
+from capacity_cli.reproduce import batch_configs, estimate_batch, read_batch, run_batch
+from capacity_cli.results import load_results, read_checked
+
+REPO = Path(__file__).resolve().parent.parent
+HEAVY = ("pandas", "matplotlib", "sklearn", "galois", "tqdm", "scipy.optimize", "scipy.stats")
+
+
+def run(*args):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def imported_by(args: list[str]) -> list[str]:
+    """The HEAVY modules a hopcap command leaves in sys.modules, run in a fresh interpreter."""
+    code = ("import sys, json\nfrom capacity_cli.cli import main\n"
+            f"try:\n    main({args!r})\nexcept SystemExit:\n    pass\n"
+            f"print(json.dumps([m for m in {HEAVY + ('numba', 'numpy')!r} if m in sys.modules]))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_help_imports_neither_numba_nor_numpy_nor_any_heavy_library():
+    assert imported_by(["--help"]) == []
+
+
+def test_one_trial_measure_imports_only_what_it_uses():
+    found = imported_by(["measure", "--model", "hebbian", "--n", "32", "--trials", "1", "--no-progress"])
+    assert "numba" in found  # the kernels (the check would pass vacuously if the run had failed)
+    assert [m for m in found if m not in ("numba", "numpy")] == []
+
+
+def test_plain_progress_prints_a_line_per_configuration_with_the_rate():
+    out = io.StringIO()
+    with PlainProgress(3, interval_s=1e9, stream=out, quiet_s=0) as bar:
+        bar.set_description("hebbian stable N=16")
+        bar.update()
+        bar.update()
+        bar.set_description("hebbian stable N=32")
+        bar.update()
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith("[2/3 trials, ") and "trial/s" in lines[0]
+    assert lines[0].endswith("hebbian stable N=16: done (2 trials)")
+    assert lines[1].startswith("[3/3 trials, ") and lines[1].endswith("N=32: done (1 trials)")
+
+
+def test_plain_progress_is_silent_for_short_runs_and_reports_long_configurations():
+    quiet = io.StringIO()
+    with PlainProgress(2, stream=quiet) as bar:  # default quiet_s: a run of milliseconds says nothing
+        bar.set_description("x")
+        bar.update(2)
+    assert quiet.getvalue() == ""
+    out = io.StringIO()
+    with PlainProgress(5, interval_s=0, stream=out, quiet_s=0) as bar:
+        bar.set_description("long")
+        bar.update()
+    assert "long: running (1 trials)" in out.getvalue() and "about" in out.getvalue()
+
+
+def test_measure_without_a_terminal_reports_progress_on_stderr(tmp_path, monkeypatch):
+    monkeypatch.setattr(PlainProgress.__init__, "__defaults__", (30.0, None, 0.0))
+    result = CliRunner().invoke(main, ["measure", "--model", "hebbian", "--n", "16,20", "--trials", "2"])
+    assert result.exit_code == 0, result.output
+    assert "N=16: done (2 trials)" in result.stderr and "[4/4 trials" in result.stderr
+    assert "no-progress" not in result.stderr
+    quiet = CliRunner().invoke(main, ["measure", "--model", "hebbian", "--n", "16", "--trials", "2",
+                                      "--no-progress"])
+    assert quiet.stderr == ""
+
+
+def _results(tmp_path, *args) -> Path:
+    path = tmp_path / "r.csv"
+    result = run("measure", *args, "-o", path, "--no-progress")
+    assert result.exit_code == 0, result.output
+    return path
+
+
+def test_fit_skips_files_that_are_not_results_with_a_note(tmp_path):
+    path = _results(tmp_path, "--model", "poly", "--degree", "3", "--n", "12,16", "--trials", "2")
+    summary = tmp_path / "summary.csv"
+    summary.write_text("study,configuration,quantity\nx,y,z\n")
+    result = run("fit", path, summary)
+    assert result.exit_code == 0
+    assert f"note: skipped {summary}: not a hopcap results file" in result.output
+    assert "poly a=3, stable" in result.output
+    df, notes = read_checked([path, summary], skip_foreign=True)
+    assert len(df) == 4 and len(notes) == 1
+    alone = run("fit", summary)  # nothing left: an error, not an empty table
+    assert alone.exit_code == 2 and "not a hopcap results file" in alone.output
+
+
+def test_fit_reproduces_the_alpha_rows_of_a_summary(tmp_path):
+    batch = tmp_path / "alpha.csv"
+    batch.write_text("study,model,criterion,min_overlap,threshold,n,trials\n"
+                     "hebbian,hebbian,overlap,0.95,0.9,24 32 40,3\n")
+    summary = run_batch("alpha", tmp_path, progress=False, batch=batch)
+    (row,) = [r for r in summary if r.quantity.startswith("alpha")]
+    result = run("fit", tmp_path / "alpha" / "hebbian.csv", tmp_path / "alpha" / "summary.csv",
+                 "--form", "alpha_inv_n", "--intercept")
+    assert result.exit_code == 0, result.output
+    assert f"{row.measured:.4f}" in result.output
+    assert f"[{row.ci_low:.4f}, {row.ci_high:.4f}]" in result.output
+    assert "intercept" in result.output.splitlines()[1]
+
+
+def test_measure_rows_name_threshold_overlap_and_noise():
+    overlap = run("measure", "--model", "hebbian", "--criterion", "overlap", "--threshold", "0.9",
+                  "--min-overlap", "0.8", "--n", "24", "--trials", "2", "--no-progress")
+    assert "hebbian, overlap, m>=0.8, q=0.9" in overlap.output
+    retrieve = run("measure", "--model", "exp", "--criterion", "retrieve", "--noise", "0.1",
+                   "--n", "10", "--trials", "2", "--no-progress")
+    assert "exp beta=1, retrieve, rho=0.1" in retrieve.output
+
+
+def test_one_trial_and_one_set_print_no_nan(tmp_path):
+    one = run("measure", "--model", "hebbian", "--n", "24", "--trials", "1", "--no-progress")
+    assert one.exit_code == 0 and "nan" not in one.output
+    patterns = tmp_path / "set.npz"
+    assert run("gen", "--n", "16", "--p", "6", "-o", patterns).exit_code == 0
+    degree = run("measure", "--model", "poly", "--search", "degree", "--patterns", patterns,
+                 "--trials", "1", "--no-progress")
+    assert degree.exit_code == 0, degree.output
+    assert "nan" not in degree.output
+
+
+def test_theory_is_printed_only_for_iid_unbiased_patterns(tmp_path):
+    iid = run("measure", "--model", "poly", "--degree", "3", "--n", "16", "--trials", "2", "--no-progress")
+    assert "N^2 / (18 ln N)" in iid.output
+    patterns = tmp_path / "set.npz"
+    assert run("gen", "--n", "16", "--p", "40", "-o", patterns).exit_code == 0
+    for args in (["--patterns", patterns], ["--n", "16", "--bias", "0.3"],
+                 ["--n", "16", "--correlation", "0.5"], ["--n", "16", "--min-distance", "4"]):
+        result = run("measure", "--model", "poly", "--degree", "3", *args, "--trials", "2",
+                     "--no-progress")
+        assert result.exit_code == 0, result.output
+        assert "ln N" not in result.output and "laws are for i.i.d. unbiased patterns" in result.output
+
+
+def test_gen_help_makes_no_claim_about_lists():
+    result = run("gen", "--help")
+    assert result.exit_code == 0
+    assert "list" not in result.output.lower() and "sweep" not in result.output.lower()
+    assert run("gen", "--n", "10,20", "--p", "3", "-o", "x.npz").exit_code == 2
+
+
+def test_many_groups_are_faceted_with_labels_that_name_what_differs():
+    from capacity_cli.plotting import MAX_PER_PANEL, capacity_panels, configuration_groups, group_label
+
+    df, _ = read_checked([REPO / "results" / "structured" / "structured.csv"])
+    groups = configuration_groups(df)
+    assert len(groups) > 3 * MAX_PER_PANEL
+    assert len({group_label(key) for key, _ in groups}) == len(groups)  # digits != bias 0.29 i.i.d.
+    panels = capacity_panels(groups)
+    assert sum(len(members) for _, _, members in panels) == len(groups)
+    named = set()
+    for _, heading, members in panels:
+        assert 1 <= len(members) <= MAX_PER_PANEL
+        labels = [label for _, _, label in members]
+        assert len(set(labels)) == len(labels)
+        named.add((heading, tuple(labels)))
+    assert len(named) == len(panels)
+    few = groups[:MAX_PER_PANEL]  # a figure with few configurations keeps one panel, full labels
+    (only,) = capacity_panels(few)
+    assert only[1] == "" and [label for _, _, label in only[2]] == [group_label(k) for k, _ in few]
+
+
+def test_a_law_shared_by_poly_and_rectpoly_is_drawn_once_and_names_both():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from capacity_cli.plotting import _draw_group, _name_shared_laws, configuration_groups
+
+    df, _ = read_checked([REPO / "results" / "quick" / "poly.csv"])
+    mine = [(k, s) for k, s in configuration_groups(df) if int(k["degree"]) == 3]
+    assert {k["model"] for k, _ in mine} == {"poly", "rectpoly"}
+    fig, ax = plt.subplots()
+    laws: dict = {}
+    for key, sub in mine:
+        _draw_group(ax, key, sub, "power", "C0", laws)
+    _name_shared_laws(laws)
+    labels = [line.get_label() for line in ax.get_lines() if line.get_label().startswith("theory")]
+    plt.close(fig)
+    assert len(labels) == 2  # two laws of degree 3, each once
+    assert all(label.endswith(": poly a=3, rectpoly a=3") for label in labels)
+
+
+def test_estimate_counts_pending_trials_at_their_recorded_times(tmp_path):
+    batch = tmp_path / "tiny.csv"
+    batch.write_text("study,model,degree,criterion,n,trials\npoly,poly,3,stable,12 16,3\n")
+    run_batch("tiny", tmp_path / "ref", progress=False, batch=batch)
+    studies: dict = {}
+    for study, config in batch_configs(read_batch(batch)):
+        studies.setdefault(study, []).append(config)
+    recorded = sum(r["elapsed_s"] for r in load_results(tmp_path / "ref" / "tiny" / "poly.csv").records)
+    fresh = estimate_batch(studies, tmp_path / "empty", tmp_path / "ref" / "tiny")
+    assert fresh.trials == 6 and fresh.untimed == 0
+    assert np.isclose(fresh.seconds, recorded)
+    assert "6 trials to run" in fresh.line()
+    done = estimate_batch(studies, tmp_path / "ref" / "tiny", tmp_path / "ref" / "tiny")
+    assert done.trials == 0 and "already recorded" in done.line()
+    unknown = estimate_batch(studies, tmp_path / "empty", tmp_path / "nowhere")
+    assert unknown.trials == 6 and unknown.untimed == 2 and unknown.seconds == 0
