@@ -66,6 +66,7 @@ def main(ctx: click.Context, debug: bool) -> None:
     hopcap predict  predicted P_max under stable at finite N (no measurement)
     hopcap plot     P_max against N with theory laws and fitted exponents
     hopcap fit      fitted exponents with 95% intervals for any results CSV
+    hopcap curve    fraction of the stored patterns retrieved at each P (the textbook curve)
     hopcap census   what a network settles into: attractor classes, basins, energy profiles
     hopcap info     what a pattern file holds
 
@@ -276,8 +277,7 @@ def measure(threads, output, progress, repair, outcomes, trace, **values):
 
 def _predict_options(f):
     """The options of ``hopcap predict``: ``measure``'s declarations (capacity_cli.predict)."""
-    from .options import option_named
-    from .predict import PREDICT_OPTION_NAMES
+    from .options import PREDICT_OPTION_NAMES, option_named
 
     return click_options([option_named(name) for name in PREDICT_OPTION_NAMES])(f)
 

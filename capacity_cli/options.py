@@ -281,6 +281,9 @@ def _shared_options() -> tuple[tuple[Option, ...], tuple[Option, ...]]:
     return model, criterion
 
 
+#: The options of ``hopcap predict``: measure's declarations by name (capacity_cli.predict).
+PREDICT_OPTION_NAMES = ("model", "degree", "beta", "rule", "criterion", "threshold", "n", "bias",
+                        "correlation", "min_distance", "patterns", "dataset")
 #: Largest feature count (rf's Y, kernel's D).
 FEATURES_MAX = 2**20
 #: One option that two families read, each in its own sense (declared once, here).

@@ -651,9 +651,6 @@ def _interpolate(grid: np.ndarray, log_unit: np.ndarray, at: np.ndarray) -> np.n
 # ---------------------------------------------------------------------------------------------
 # (4) configurations, rows and the CSV of ``hopcap predict``
 
-#: Options of ``hopcap measure`` that ``hopcap predict`` takes (same declarations, same checks).
-PREDICT_OPTION_NAMES = ("model", "degree", "beta", "rule", "criterion", "threshold", "n", "bias",
-                        "correlation", "min_distance", "patterns", "dataset")
 #: Columns a prediction adds to the configuration columns of ``hopcap measure``.
 PREDICTION_COLUMNS = ["predicted_mean", "predicted_sd", "predicted_q05", "predicted_q25",
                       "predicted_q50", "predicted_q75", "predicted_q95", "method", "law", "law_value",
