@@ -45,6 +45,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/rf_bench.py
 	$(BIN)/python benchmarks/pairwise_bench.py
 	$(BIN)/python benchmarks/census_bench.py
+	$(BIN)/python benchmarks/pruning_bench.py
 
 reproduce: $(STAMP)
 	$(BIN)/python -m capacity_cli.reproduce --profile $(PROFILE) --results results

@@ -325,6 +325,12 @@ RUN_OPTIONS = (
     Option("progress", None, True, "Show a progress bar.", flag=True, batch=False),
     Option("repair", None, False, "First drop the invalid and duplicated rows of -o FILE (their "
            "trials then run again).", flag=True, batch=False),
+    Option("executor", click.Choice(["local", "dask"]), "local", "Where trials run: local (this "
+           "process) or dask (one task per trial on a Dask cluster; needs pip install "
+           "'hopcap[dask]'). Results do not depend on it.", batch=False),
+    Option("scheduler", None, None, "With --executor dask: the address of a running Dask "
+           "scheduler (e.g. tcp://host:8786); default: a LocalCluster on this machine.",
+           batch=False),
 )
 @functools.cache
 def measure_options() -> tuple[Option, ...]:

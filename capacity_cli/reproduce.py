@@ -288,9 +288,10 @@ def profile_module(profile: str):
 
 def run_batch(profile: str = "quick", results: str | Path = "results", seed: int = 0,
               threads: int | None = None, progress: bool = True, batch: str | Path | None = None,
-              ) -> list[LawRow]:
+              executor: str = "local", scheduler: str | None = None) -> list[LawRow]:
     """Measure, draw and summarise a batch (and run the profile's own module, if it has one:
-    see the module docstring); returns the summary rows."""
+    see the module docstring); returns the summary rows. ``executor``/``scheduler``: where the
+    batch's trials run (measure.run_measurements; a profile module's extra() runs locally)."""
     module = None if batch else profile_module(profile)
     path = Path(batch) if batch else CONFIG_DIR / f"{profile}.csv"
     if module is not None and not path.exists():
@@ -309,7 +310,8 @@ def run_batch(profile: str = "quick", results: str | Path = "results", seed: int
     for study, configs in studies.items():
         csv = out_dir / f"{study}.csv"
         start = time.perf_counter()
-        run_measurements(configs, output=str(csv), threads=threads, progress=progress)
+        run_measurements(configs, output=str(csv), threads=threads, progress=progress,
+                         executor=executor, scheduler=scheduler)
         print(f"{study}: measured in {time.perf_counter() - start:.0f} s -> {csv}", flush=True)
         loaded = load_results(csv)  # valid rows, each trial once
         if loaded.warning():
@@ -361,11 +363,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=_checked("seed"), default=0)
     parser.add_argument("--threads", type=_checked("threads"), default=None)
     parser.add_argument("--no-progress", action="store_true")
+    parser.add_argument("--executor", choices=["local", "dask"], default="local",
+                        help="where the batch's trials run (dask: pip install 'hopcap[dask]')")
+    parser.add_argument("--scheduler", default=None,
+                        help="with --executor dask: a running scheduler's address (default: a LocalCluster)")
     args = parser.parse_args(argv)
     start = time.perf_counter()
     try:
         run_batch(args.profile, args.results, args.seed, args.threads, not args.no_progress,
-                  args.batch)
+                  args.batch, args.executor, args.scheduler)
     except HopcapError as err:
         raise SystemExit(f"Error: {err}") from None
     except OSError as err:

@@ -122,7 +122,8 @@ def gather(r, lo, hi, packed, sel, n, c_sum, k_min, k_max, hist, anear, count_hi
 @njit(**SERIAL)
 def decide_row(r, hi, packed, sel, n, c_sum, c_diff, c_bound, hist, anear, cut):
     """Decide row r from its histogram and A_near at cut[0], lowering the cut (a rescan of the
-    columns [0, hi)) while the far interval straddles 0. Returns (status, min_i G_i, S): status 1
+    columns [0, hi)) while the far interval straddles 0. Returns (status, min_i G_i - T_far, S): the
+    status 1
     stable, 0 unstable, UNDECIDED (cut 0 and inside the rounding bound)."""
     sr = sel[r]
     terms = hi + n + 3
@@ -150,11 +151,11 @@ def decide_row(r, hi, packed, sel, n, c_sum, c_diff, c_bound, hist, anear, cut):
         # G_i and T_far are sums of at most `terms` table entries times counts, each bounded by S
         err = 2.0 * rounding_bound(terms, s)
         if lowest - t_far - err >= 0:
-            return 1, lowest, s
+            return 1, lowest - t_far, s
         if lowest + t_far + err < 0:
-            return 0, lowest, s
+            return 0, lowest - t_far, s
         if k_c == 0:
-            return UNDECIDED, lowest, s
+            return UNDECIDED, lowest - t_far, s
         new_cut = min(k_c - 1, choose_cut(hist, c_sum, n, REDO_BUDGET * abs(lowest)))
         gather(r, 0, hi, packed, sel, n, c_sum, new_cut, k_c, hist, anear, False)
         cut[0] = new_cut
@@ -166,7 +167,8 @@ def pruned_rows(first, step, packed, sel, n, c_sum, c_diff, c_bound, lo, hi,
                 hist, anear, cut, stable, margin):
     """Grow the pruned state of rows order[first], order[first + step], ... from prefix lo to hi and
     decide them (the pruned counterpart of kernels.stability.extend_rows, same outputs contract:
-    stable[r] in {0, 1, UNDECIDED}, margin[r] = min_i G_i / max(S_r, tiny); stops once the failures
+    stable[r] in {0, 1, UNDECIDED}, margin[r] = (min_i G_i - T_far) / max(S_r, tiny),
+    the certified lower bound: rows close to other patterns come first; stops once the failures
     of all groups exceed ``allowed_failures``)."""
     budget = FIRST_BUDGET * (c_sum[2 * n] + c_diff[2 * n])  # a fraction of the self term 2 g(N)
     one = np.zeros(1, dtype=np.int64)
