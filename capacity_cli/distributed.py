@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import sys
+import uuid
 from contextlib import contextmanager
 
 from .errors import HopcapError
@@ -79,10 +80,11 @@ def run_on_dask(configs: list, keys: list, shared, threads: int | None, progress
         claimed.extend((key, trial, config) for trial in trials)
     futures = {}
     rows: list[dict] = []
+    run = uuid.uuid4().hex[:12]  # task keys unique to this run: never an earlier run's result
     try:
-        for key, trial, config in claimed:
+        for number, (key, trial, config) in enumerate(claimed):
             future = client.submit(measure_trial, config, trial, per_trial, pure=False,
-                                   key=f"hopcap-trial-{abs(hash(key)):x}-{trial}-{os.getpid()}")
+                                   key=f"hopcap-{run}-{number}-trial-{trial}")
             futures[future] = (key, trial)
         with tqdm(total=len(futures), disable=None if progress else True, unit="trial",
                   leave=False, desc="dask") as bar:
