@@ -56,6 +56,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/curve_bench.py
 	$(BIN)/python benchmarks/dynamics_bench.py
 	$(BIN)/python benchmarks/startup_bench.py
+	$(BIN)/python benchmarks/pruning_bench.py
 
 reproduce: $(STAMP)
 	$(BIN)/python -m capacity_cli.reproduce --estimate $(PROFILE) $(STUDY_PROFILES) --results results

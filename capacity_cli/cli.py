@@ -217,7 +217,7 @@ def info(path):
 
 @main.command()
 @click_options(MEASURE_OPTIONS)
-def measure(threads, output, progress, repair, outcomes, trace, **values):
+def measure(threads, output, progress, repair, outcomes, trace, executor, scheduler, **values):
     """Largest number of patterns P a model stores, by binary search over P, over many trials.
 
     Capacity of one trial is the largest prefix P of its pattern sequence that is stored (at least
@@ -258,7 +258,8 @@ def measure(threads, output, progress, repair, outcomes, trace, **values):
     if repair and Path(output).exists():
         invalid, duplicates = repair_results(output)
         click.echo(f"repaired {output}: dropped {invalid} invalid and {duplicates} duplicated rows")
-    rows = run_measurements(configs, output=output, threads=threads, progress=progress)
+    rows = run_measurements(configs, output=output, threads=threads, progress=progress,
+                            executor=executor, scheduler=scheduler)
     if output:
         rows = load_results(output).records  # valid rows, each trial once
     _echo_summaries(summarize_rows(configs, rows))

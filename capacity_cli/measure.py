@@ -386,7 +386,8 @@ def unique_configs(configs: Iterable[MeasureConfig]) -> list[MeasureConfig]:
 
 def run_measurements(configs: list[MeasureConfig], output: str | None = None,
                      threads: int | None = None, progress: bool = True,
-                     flush_every_s: float = 5.0) -> list[dict]:
+                     flush_every_s: float = 5.0, executor: str = "local",
+                     scheduler: str | None = None) -> list[dict]:
     """Run every pending trial of ``configs``; append each trial's row to ``output`` (CSV) as it
     finishes, so an interrupted run loses at most the trials in flight.
 
@@ -396,13 +397,25 @@ def run_measurements(configs: list[MeasureConfig], output: str | None = None,
     started twice shares its trials instead of doubling them. Trials are taken lazily, one at a
     time. Returns the rows this process measured. ``flush_every_s`` is accepted for compatibility
     and unused (every row is written at once).
+
+    ``executor="dask"``: the trials run as tasks on a Dask cluster (``scheduler`` address, or a
+    LocalCluster), rows written here as they arrive (capacity_cli.distributed); ``threads`` is
+    then the numba threads per trial (default 1).
     """
     del flush_every_s
+    if executor not in ("local", "dask"):
+        raise HopcapError(f"--executor must be local or dask, got {executor!r}")
+    if scheduler and executor != "dask":
+        raise HopcapError("--scheduler needs --executor dask")
     configs = unique_configs(configs)
     shared = SharedResults(output) if output else None
     if shared is not None and shared.warning():
         print(shared.warning(), file=sys.stderr, flush=True)
     keys = [config_key(c.columns()) for c in configs]
+    if executor == "dask":
+        from .distributed import run_on_dask
+
+        return run_on_dask(configs, keys, shared, threads, progress, scheduler)
     done = shared.done if shared is not None else {}
     total = sum(c.trials - sum(1 for t in done.get(k, ()) if t < c.trials)
                 for c, k in zip(configs, keys, strict=True))

@@ -346,6 +346,12 @@ RUN_OPTIONS = (
            batch=False),
     Option("trace", click.Path(dir_okay=False), None, "With --outcomes: the energy after each sweep "
            "of those recalls, to this CSV.", batch=False),
+    Option("executor", click.Choice(["local", "dask"]), "local", "Where trials run: local (this "
+           "process) or dask (one task per trial on a Dask cluster; needs pip install "
+           "'hopcap[dask]'). Results do not depend on it.", batch=False),
+    Option("scheduler", None, None, "With --executor dask: the address of a running Dask "
+           "scheduler (e.g. tcp://host:8786); default: a LocalCluster on this machine.",
+           batch=False),
 )
 @functools.cache
 def measure_options() -> tuple[Option, ...]:

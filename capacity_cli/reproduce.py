@@ -376,9 +376,10 @@ def print_estimates(profiles: list[str], results: str | Path, seed: int = 0) -> 
 
 def run_batch(profile: str = "quick", results: str | Path = "results", seed: int = 0,
               threads: int | None = None, progress: bool = True, batch: str | Path | None = None,
-              ) -> list[LawRow]:
+              executor: str = "local", scheduler: str | None = None) -> list[LawRow]:
     """Measure, draw and summarise a batch (and run the profile's own module, if it has one:
-    see the module docstring); returns the summary rows."""
+    see the module docstring); returns the summary rows. ``executor``/``scheduler``: where the
+    batch's trials run (measure.run_measurements; a profile module's extra() runs locally)."""
     module = None if batch else profile_module(profile)
     path = Path(batch) if batch else CONFIG_DIR / f"{profile}.csv"
     if module is not None and not path.exists():
@@ -399,7 +400,8 @@ def run_batch(profile: str = "quick", results: str | Path = "results", seed: int
     for study, configs in studies.items():
         csv = out_dir / f"{study}.csv"
         start = time.perf_counter()
-        run_measurements(configs, output=str(csv), threads=threads, progress=progress)
+        run_measurements(configs, output=str(csv), threads=threads, progress=progress,
+                         executor=executor, scheduler=scheduler)
         print(f"{study}: measured in {time.perf_counter() - start:.0f} s -> {csv}", flush=True)
         loaded = load_results(csv)  # valid rows, each trial once
         if loaded.warning():
@@ -453,6 +455,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-progress", action="store_true")
     parser.add_argument("--estimate", nargs="+", metavar="PROFILE", default=None,
                         help="only print how long these profiles would take, from recorded times")
+    parser.add_argument("--executor", choices=["local", "dask"], default="local",
+                        help="where the batch's trials run (dask: pip install 'hopcap[dask]')")
+    parser.add_argument("--scheduler", default=None,
+                        help="with --executor dask: a running scheduler's address (default: a LocalCluster)")
     args = parser.parse_args(argv)
     if args.estimate:
         try:
@@ -463,7 +469,7 @@ def main(argv: list[str] | None = None) -> None:
     start = time.perf_counter()
     try:
         run_batch(args.profile, args.results, args.seed, args.threads, not args.no_progress,
-                  args.batch)
+                  args.batch, args.executor, args.scheduler)
     except HopcapError as err:
         raise SystemExit(f"Error: {err}") from None
     except OSError as err:

@@ -37,6 +37,7 @@ from .kernels.dynamics import (
     relax_rows_scheme,
 )
 from .kernels.exact import UNDECIDED, decide_rows, row_unit_signs
+from .kernels.pruned import pruned_rows, pruned_stability
 from .kernels.stability import INT32_LIMIT, extend_rows, extend_stability
 from .models import BinaryDAM, LevelTable, exact_signs, gain_arithmetic, glauber_unit, stability_tables
 
@@ -243,6 +244,65 @@ class StabilityChecker(_PrefixCache):
         return n_bad
 
 
+_UNVISITED = 3  # a row a check stopped before deciding
+
+
+class PrunedStabilityChecker(StabilityChecker):
+    """is_stored(P) for ``stable`` with certified pruning (kernels.pruned): the exp energy's check,
+    deciding most rows from their near patterns and the level histogram of the far ones.
+
+    Same decisions as :class:`StabilityChecker` (both are exact); the state kept between checks is
+    each row's level histogram, its A_near and its cut instead of the full sums.
+    """
+
+    def __init__(self, model: BinaryDAM, criterion: Stable, source: PatternSource, n: int,
+                 p_limit: int):
+        super().__init__(model, criterion, source, n, p_limit)
+        if model.name != "exp":  # the bound needs c(m) >= 0, and float tables
+            raise ValueError(f"certified pruning is for the exp energy, not {model.label}")
+
+    def _reset(self) -> None:
+        super()._reset()
+        self.hist = np.zeros((0, self.n + 1), dtype=np.int32)
+        self.anear = np.zeros((0, self.n), dtype=np.float64)
+        self.cut = np.zeros(0, dtype=np.int64)
+        self.suspects = np.zeros(0, dtype=np.int64)  # rows proven unstable by the last failed check
+
+    def __call__(self, p: int) -> bool:
+        self.ensure(p)
+        if p <= self.lo:
+            self._reset()
+        t, n = self.tables, self.n
+        hist = np.empty((p, n + 1), dtype=np.int32)
+        anear = np.empty((p, n), dtype=np.float64)
+        cut = np.empty(p, dtype=np.int64)
+        stable = np.full(p, _UNVISITED, dtype=np.int8)
+        margin = np.empty(p, dtype=np.float64)
+        allowed = allowed_failures(self.criterion.threshold, p)
+        # Rows that failed the last (larger) check first: in a bisection they usually fail again, so
+        # an unstable prefix is rejected after a row or two. Order changes speed, never decisions.
+        order = np.concatenate([np.argsort(self.margin, kind="stable"), np.arange(self.lo, p)])
+        suspects = self.suspects[self.suspects < p]
+        if suspects.size:
+            order = np.concatenate([suspects, order[~np.isin(order, suspects)]])
+        args = (self.packed, self.sel, n, t.c_sum, t.c_diff, t.c_bound, self.lo, p,
+                self.hist, self.anear, self.cut, allowed, order)
+        outputs = (hist, anear, cut, stable, margin)
+        n_bad = _run_groups(pruned_stability, pruned_rows, args, outputs,
+                            (p - self.lo) * (p + self.lo) * 4)
+        if n_bad > allowed:
+            self.suspects = np.flatnonzero(stable == 0)
+            return False
+        if (stable == UNDECIDED).any():
+            decide_undecided_rows(self.model, n, self.packed, self.sel, p, t.levels, stable)
+            if int((stable == 0).sum()) > allowed:
+                self.suspects = np.flatnonzero(stable == 0)
+                return False
+        self.lo, self.hist, self.anear, self.cut = p, hist, anear, cut
+        self.stable, self.margin = stable.astype(np.bool_), margin
+        return True
+
+
 class DynamicsChecker(_PrefixCache):
     """is_stored(P) for ``retrieve`` and ``overlap``: relax every pattern of the prefix."""
 
@@ -384,6 +444,8 @@ def make_checker(model: BinaryDAM, criterion: Criterion, source: PatternSource, 
                  p_limit: int, seed: int = 0) -> Callable[[int], bool]:
     """The is_stored(P) function for this model and criterion over a pattern source."""
     if isinstance(criterion, Stable):
+        if model.name == "exp":
+            return PrunedStabilityChecker(model, criterion, source, n, p_limit)
         return StabilityChecker(model, criterion, source, n, p_limit)
     return DynamicsChecker(model, criterion, source, n, p_limit, seed)
 
