@@ -365,7 +365,8 @@ def measure_options() -> tuple[Option, ...]:
 
 
 #: measure options that ``hopcap curve`` does not take (it searches no P and has its own grid).
-_NOT_CURVE = ("p", "p_max", "search", "max_degree", "repair", "outcomes", "output")
+_NOT_CURVE = ("p", "p_max", "search", "max_degree", "repair", "outcomes", "output", "executor",
+              "scheduler")
 CURVE_OPTIONS = (
     Option("p", click.STRING, None, "The P grid, START:STOP:STEP (STOP included when a step lands "
            "on it) or one value.", batch=False),
