@@ -14,9 +14,9 @@ STUDY_PROFILES := structured modern rf kernel learning census separation curves 
 help:
 	@echo "make test        install (.venv) and run the test suite"
 	@echo "make reproduce   run configs/$(PROFILE).csv and every study profile below, draw every figure"
-	@echo "                 (prints an estimate first, from the times recorded in results/; quick: 13 min"
-	@echo "                 of trials on 2 idle cores, 27 min at load 6; the other profiles about 12 min"
-	@echo "                 more, plus the studies' extras. PROFILE=full: larger N, hours)"
+	@echo "                 (prints an estimate first, from the times recorded in results/; measured:"
+	@echo "                 11 min 23 s in all on 2 idle cores from an empty results/, quick 4 min 17 s;"
+	@echo "                 PROFILE=full: larger N, hours)"
 	@echo "make reproduce-<profile>    one study profile: $(STUDY_PROFILES)"
 	@echo "   structured: capacity against separation and feature correlation"
 	@echo "   modern:     the softmax family and the field rule (results/modern/)"

@@ -137,12 +137,20 @@ def read_dynamics(cell) -> dict:
 
 def describe(model, criterion, n: int) -> dict:
     """The binary configuration columns of a result row."""
-    dynamics = criterion.name in ("retrieve", "overlap")
     return {
         "model": model.name,
         "degree": model.degree,
         "beta": model.beta,
         "rule": model.rule,
+        **criterion_columns(criterion),
+    }
+
+
+def criterion_columns(criterion) -> dict:
+    """The columns of a stable / retrieve / overlap / overlap-mean criterion (the binary family's
+    criteria, which the pairwise family uses too), with the dynamics' update columns."""
+    dynamics = criterion.name in ("retrieve", "overlap")
+    return {
         "criterion": criterion.name,
         "noise": getattr(criterion, "noise", None),
         "min_overlap": getattr(criterion, "min_overlap", None),

@@ -76,7 +76,6 @@ def build(v: Mapping[str, Any]) -> tuple[list, Any]:
 
 
 def describe(model, criterion, n: int) -> dict:
-    dynamics = criterion.name in ("retrieve", "overlap")
     return {
         "model": "pairwise",
         "rule": model.rule,
@@ -85,12 +84,7 @@ def describe(model, criterion, n: int) -> dict:
         "unlearn": model.unlearn,
         "unlearn_eps": model.unlearn_eps,
         "forget_eps": model.forget_eps,
-        "criterion": criterion.name,
-        "noise": getattr(criterion, "noise", None),
-        "min_overlap": getattr(criterion, "min_overlap", None),
-        "threshold": criterion.threshold,
-        "max_sweeps": criterion.max_sweeps if dynamics else None,
-        **_binary.dynamics_columns(criterion),
+        **_binary.criterion_columns(criterion),
     }
 
 
