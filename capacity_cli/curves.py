@@ -425,7 +425,7 @@ and P (those read and those new)."""
 def append_table(path: str | os.PathLike, columns: list[str], rows: Iterable[dict]) -> None:
     """Append ``rows`` to a CSV with header ``columns`` in one write under the file's lock, flushed
     and fsynced (results.append_rows's discipline); a file with another header is refused."""
-    from .results import _csv_line, results_lock
+    from .results import _csv_line, first_line_and_prefix, results_lock
 
     rows = list(rows)
     if not rows:
@@ -434,11 +434,7 @@ def append_table(path: str | os.PathLike, columns: list[str], rows: Iterable[dic
     with results_lock(path):
         text = ""
         if path.exists() and path.stat().st_size > 0:
-            with open(path, "rb") as f:
-                first = f.readline().decode("utf-8", errors="replace").rstrip("\r\n")
-                f.seek(-1, os.SEEK_END)
-                if f.read(1) != b"\n":
-                    text = "\n"  # a truncated last line stays on its own (and stays invalid)
+            first, text = first_line_and_prefix(path)
             if next(csv.reader([first]), []) != columns:
                 raise HopcapError(f"{path}: has another header (not a file of this kind, or written "
                                   "by another version); choose a new file")

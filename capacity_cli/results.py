@@ -430,16 +430,22 @@ def _migrate(path: Path, header: list[str]) -> list[str]:
     return new_header
 
 
+def first_line_and_prefix(path: Path) -> tuple[str, str]:
+    """The first line of a non-empty CSV, and the text an append must start with: a newline when
+    the file does not end in one (a truncated last line stays on its own, and stays invalid)."""
+    with open(path, "rb") as f:
+        first = f.readline().decode("utf-8", errors="replace").rstrip("\r\n")
+        f.seek(-1, os.SEEK_END)
+        prefix = "\n" if f.read(1) != b"\n" else ""
+    return first, prefix
+
+
 def _append_locked(path: Path, rows: list[dict]) -> None:
     """True append of ``rows`` (the caller holds the lock)."""
     header: list[str] | None = None
     prefix = ""
     if path.exists() and path.stat().st_size > 0:
-        with open(path, "rb") as f:
-            first = f.readline().decode("utf-8", errors="replace").rstrip("\r\n")
-            f.seek(-1, os.SEEK_END)
-            if f.read(1) != b"\n":
-                prefix = "\n"  # a truncated last line stays on its own (and stays invalid)
+        first, prefix = first_line_and_prefix(path)
         header = _read_header(path, first)
         if not set(COLUMNS) <= set(header):
             header = _migrate(path, header)

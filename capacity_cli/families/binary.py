@@ -8,7 +8,7 @@ only declares the family to the registry (options, CSV columns, how rows read ba
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import click
@@ -162,7 +162,6 @@ def criterion_columns(criterion) -> dict:
 
 def read(row: Mapping[str, Any]) -> tuple[Any, Any]:
     """(model, criterion) of a parsed row (blank cells are None or NaN)."""
-    from ..criteria import make_criterion
     from ..models import BinaryDAM
     from ..results import is_blank
 
@@ -173,13 +172,20 @@ def read(row: Mapping[str, Any]) -> tuple[Any, Any]:
     degree = cell("degree")
     model = BinaryDAM(row["model"], degree=None if degree is None else int(degree), beta=cell("beta"),
                       rule=cell("rule", "energy"))
+    return model, read_criterion(row, cell)
+
+
+def read_criterion(row: Mapping[str, Any], cell: Callable[..., Any]):
+    """The criterion of a parsed row (the inverse of :func:`criterion_columns`); ``cell(name,
+    default)`` reads a cell with blanks as ``default``. Used by the binary and pairwise families."""
+    from ..criteria import make_criterion
+
     noise = cell("noise")
-    criterion = make_criterion(row["criterion"], threshold=float(cell("threshold", 1.0)),
-                               noise=None if noise is None else float(noise),
-                               min_overlap=float(cell("min_overlap", 0.95)),
-                               max_sweeps=int(cell("max_sweeps", DEFAULT_MAX_SWEEPS)),
-                               **read_dynamics(cell))
-    return model, criterion
+    return make_criterion(row["criterion"], threshold=float(cell("threshold", 1.0)),
+                          noise=None if noise is None else float(noise),
+                          min_overlap=float(cell("min_overlap", 0.95)),
+                          max_sweeps=int(cell("max_sweeps", DEFAULT_MAX_SWEEPS)),
+                          **read_dynamics(cell))
 
 
 def checker(model, criterion, source, n: int, p_limit: int, seed: int = 0, kind: str = "pm1"):

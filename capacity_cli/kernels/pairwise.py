@@ -70,17 +70,12 @@ def fields(w, y):
 
 
 @njit(**SERIAL)
-def relax(y, w, wt, state, max_sweeps):
-    """Asynchronous sweeps in random order (a Fisher-Yates shuffle of the units per sweep, drawn
-    from ``state``) from y (int64, modified in place) until a sweep flips nothing or ``max_sweeps``
-    sweeps ran. Unit i flips when y_i h_i < -tau_i (below the tie zone); h is updated in O(N) per
-    flip.
-
-    Returns (sweeps run, converged)."""
+def fields_and_tie_widths(w, y):
+    """h = W y and tau_i = TIE_RTOL sum_j |W_ij| (fields and tie widths) in one pass over W."""
     n = y.shape[0]
     h = np.empty(n, dtype=np.float64)
     tau = np.empty(n, dtype=np.float64)
-    for i in range(n):  # h = W y and the tie widths in one pass over W
+    for i in range(n):
         acc = 0.0
         size = 0.0
         row = w[i]
@@ -89,6 +84,19 @@ def relax(y, w, wt, state, max_sweeps):
             size += abs(row[j])
         h[i] = acc
         tau[i] = TIE_RTOL * size
+    return h, tau
+
+
+@njit(**SERIAL)
+def relax(y, w, wt, state, max_sweeps):
+    """Asynchronous sweeps in random order (a Fisher-Yates shuffle of the units per sweep, drawn
+    from ``state``) from y (int64, modified in place) until a sweep flips nothing or ``max_sweeps``
+    sweeps ran. Unit i flips when y_i h_i < -tau_i (below the tie zone); h is updated in O(N) per
+    flip.
+
+    Returns (sweeps run, converged)."""
+    n = y.shape[0]
+    h, tau = fields_and_tie_widths(w, y)
     order = np.arange(n)
     for sweep in range(max_sweeps):
         shuffle_inplace(order, state)
@@ -253,17 +261,7 @@ def relax_scheme(y, w, wt, state, max_sweeps, scheme, temperature, xi, window):
 
     Returns (sweeps run, converged, cycled, overlap sum)."""
     n = y.shape[0]
-    h = np.empty(n, dtype=np.float64)
-    tau = np.empty(n, dtype=np.float64)
-    for i in range(n):
-        acc = 0.0
-        size = 0.0
-        row = w[i]
-        for j in range(n):
-            acc += row[j] * y[j]
-            size += abs(row[j])
-        h[i] = acc
-        tau[i] = TIE_RTOL * size
+    h, tau = fields_and_tie_widths(w, y)
     order = np.arange(n)
     flip = np.zeros(n, dtype=np.bool_)
     before = y.copy()

@@ -17,7 +17,6 @@ from typing import Any
 
 import click
 
-from ...limits import DEFAULT_MAX_SWEEPS
 from ...options import Integer, ListOf, Option, Real
 from .. import Family
 from .. import binary as _binary
@@ -89,7 +88,6 @@ def describe(model, criterion, n: int) -> dict:
 
 
 def read(row: Mapping[str, Any]) -> tuple[Any, Any]:
-    from ...criteria import make_criterion
     from ...results import is_blank
 
     lib = import_module(f"{__name__}.model")
@@ -102,13 +100,7 @@ def read(row: Mapping[str, Any]) -> tuple[Any, Any]:
     model = lib.PairwiseModel(cell("rule", "hebbian"), margin=cell("margin"),
                               max_epochs=None if epochs is None else int(epochs), unlearn=unlearn,
                               unlearn_eps=cell("unlearn_eps"), forget_eps=cell("forget_eps"))
-    noise = cell("noise")
-    criterion = make_criterion(row["criterion"], threshold=float(cell("threshold", 1.0)),
-                               noise=None if noise is None else float(noise),
-                               min_overlap=float(cell("min_overlap", 0.95)),
-                               max_sweeps=int(cell("max_sweeps", DEFAULT_MAX_SWEEPS)),
-                               **_binary.read_dynamics(cell))
-    return model, criterion
+    return model, _binary.read_criterion(row, cell)
 
 
 def checker(model, criterion, source, n: int, p_limit: int, seed: int = 0, kind: str = "pm1"):
