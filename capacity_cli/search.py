@@ -247,6 +247,26 @@ class StabilityChecker(_PrefixCache):
 _UNVISITED = 3  # a row a check stopped before deciding
 
 
+#: slack_first_order sorts this many of the old rows with the least slack to the front.
+SLACK_HEAD = 256
+
+
+def slack_first_order(margin: np.ndarray, suspects: np.ndarray, p: int) -> np.ndarray:
+    """A permutation of range(p) to check rows in: the suspects (rows that failed the last, larger
+    check: in a bisection they usually fail again, so an unstable prefix is rejected after a row or
+    two), then the SLACK_HEAD old rows with the smallest ``margin`` (ascending), then the other
+    old rows and the new ones (len(margin) to p) in index order, which keeps a successful check's
+    memory traffic sequential. The order changes how soon a check stops, never what it decides."""
+    lo = len(margin)
+    head = np.argsort(margin, kind="stable") if lo <= SLACK_HEAD else \
+        np.argpartition(margin, SLACK_HEAD - 1)[:SLACK_HEAD]
+    head = head[np.argsort(margin[head], kind="stable")]
+    first = np.concatenate([suspects, head[~np.isin(head, suspects)]]).astype(np.int64)
+    rest = np.ones(p, dtype=np.bool_)
+    rest[first] = False
+    return np.concatenate([first, np.flatnonzero(rest)])
+
+
 class PrunedStabilityChecker(StabilityChecker):
     """is_stored(P) for ``stable`` with certified pruning (kernels.pruned): the exp energy's check,
     deciding most rows from their near patterns and the level histogram of the far ones.
@@ -266,6 +286,7 @@ class PrunedStabilityChecker(StabilityChecker):
         self.hist = np.zeros((0, self.n + 1), dtype=np.int32)
         self.anear = np.zeros((0, self.n), dtype=np.float64)
         self.cut = np.zeros(0, dtype=np.int64)
+        self.sums = np.zeros((0, 3), dtype=np.float64)  # kernels.pruned.decide_row's near_sums
         self.suspects = np.zeros(0, dtype=np.int64)  # rows proven unstable by the last failed check
 
     def __call__(self, p: int) -> bool:
@@ -276,18 +297,14 @@ class PrunedStabilityChecker(StabilityChecker):
         hist = np.empty((p, n + 1), dtype=np.int32)
         anear = np.empty((p, n), dtype=np.float64)
         cut = np.empty(p, dtype=np.int64)
+        sums = np.empty((p, 3), dtype=np.float64)
         stable = np.full(p, _UNVISITED, dtype=np.int8)
         margin = np.empty(p, dtype=np.float64)
         allowed = allowed_failures(self.criterion.threshold, p)
-        # Rows that failed the last (larger) check first: in a bisection they usually fail again, so
-        # an unstable prefix is rejected after a row or two. Order changes speed, never decisions.
-        order = np.concatenate([np.argsort(self.margin, kind="stable"), np.arange(self.lo, p)])
-        suspects = self.suspects[self.suspects < p]
-        if suspects.size:
-            order = np.concatenate([suspects, order[~np.isin(order, suspects)]])
+        order = slack_first_order(self.margin, self.suspects[self.suspects < p], p)
         args = (self.packed, self.sel, n, t.c_sum, t.c_diff, t.c_bound, self.lo, p,
-                self.hist, self.anear, self.cut, allowed, order)
-        outputs = (hist, anear, cut, stable, margin)
+                self.hist, self.anear, self.cut, self.sums, allowed, order)
+        outputs = (hist, anear, cut, sums, stable, margin)
         n_bad = _run_groups(pruned_stability, pruned_rows, args, outputs,
                             (p - self.lo) * (p + self.lo) * 4)
         if n_bad > allowed:
@@ -298,7 +315,7 @@ class PrunedStabilityChecker(StabilityChecker):
             if int((stable == 0).sum()) > allowed:
                 self.suspects = np.flatnonzero(stable == 0)
                 return False
-        self.lo, self.hist, self.anear, self.cut = p, hist, anear, cut
+        self.lo, self.hist, self.anear, self.cut, self.sums = p, hist, anear, cut, sums
         self.stable, self.margin = stable.astype(np.bool_), margin
         return True
 

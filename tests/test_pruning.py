@@ -198,3 +198,111 @@ def test_exp_stability_uses_pruning_and_others_do_not():
         assert type(checker) is StabilityChecker
     with pytest.raises(ValueError, match="pruning"):
         PrunedStabilityChecker(BinaryDAM("poly", degree=3), Stable(), source(x), 8, 4)
+
+
+# --- the scanning kernels against plain numpy (kernels/pruned.py: has_byte_below, count_near,
+# gather, slack_first_order)
+
+
+def test_has_byte_below_matches_a_byte_by_byte_test():
+    """Words of distance bytes (0..64, padding 255), every limit 0..65: the bit trick says "some
+    byte < limit" exactly when a byte is, including borrows next to a hit and padding bytes."""
+    from capacity_cli.kernels.pruned import has_byte_below
+
+    rng = np.random.default_rng(11)
+    values = np.concatenate([np.arange(65), [255]]).astype(np.uint8)
+    for _ in range(400):
+        size = rng.integers(1, 9)
+        byte_rows = rng.choice(values, size=(64, 8))
+        byte_rows[:, size:] = 255  # padding
+        words = byte_rows.view(np.uint64).ravel()
+        for limit in range(66):
+            expected = (byte_rows < limit).any(axis=1)
+            got = np.array([has_byte_below(w, limit) for w in words])
+            np.testing.assert_array_equal(got, expected, err_msg=f"limit {limit}")
+
+
+def naive_gather(x: np.ndarray, r: int, lo: int, hi: int, c_sum: np.ndarray, k_min: int, k_max: int):
+    """Histogram and A_near contributions of the columns [lo, hi) of row r at levels [k_min, k_max)."""
+    n = x.shape[1]
+    levels = n - (x[lo:hi] != x[r]).sum(axis=1)
+    near = np.flatnonzero((levels >= k_min) & (levels < k_max))
+    hist = np.bincount(levels[near], minlength=n + 1)
+    anear = (c_sum[2 * levels[near]][:, None] * (x[lo + near] > 0)).sum(axis=0)
+    return len(near), hist, anear
+
+
+@pytest.mark.parametrize("n", [7, 28, 63, 64, 65, 100])
+def test_gather_and_count_near_match_numpy(n):
+    """Ranges of every length class (empty, < 8, not a multiple of 8, across the 256-column group
+    boundary) and level windows from the row alone to everything, against :func:`naive_gather`."""
+    from capacity_cli.kernels.bits import pack_rows
+    from capacity_cli.kernels.pruned import count_near, gather
+
+    rng = np.random.default_rng([n, 3])
+    p = 700
+    # many near columns: copies of a few centres with 0-4 flips among random rows
+    centres = rng.choice(np.array([-1, 1], dtype=np.int8), size=(5, n))
+    x = rng.choice(np.array([-1, 1], dtype=np.int8), size=(p, n))
+    for j in rng.choice(p, size=300, replace=False):
+        y = centres[rng.integers(5)].copy()
+        y[rng.choice(n, size=rng.integers(0, 5), replace=False)] *= -1
+        x[j] = y
+    packed, sel = pack_rows(x), (x > 0).astype(np.int8)
+    c_sum = rng.random(4 * n + 1) + 0.5
+    blocks = np.empty(p // 8 + 2, dtype=np.uint64)
+    dist = blocks.view(np.uint8)
+    for _ in range(60):
+        r = int(rng.integers(p))
+        lo = int(rng.integers(p))
+        hi = int(min(p, lo + rng.choice([0, 1, 5, 8, 13, 255, 256, 257, 600])))
+        if rng.random() < 0.3:
+            lo = 0
+        k_max = int(rng.choice([n + 1, n - 1, n - 3]))
+        k_min = int(rng.integers(max(k_max - 8, 0), k_max + 1))
+        hist = np.zeros((p, n + 1), dtype=np.int32)
+        anear = np.zeros((p, n), dtype=np.float64)
+        added = gather(r, lo, hi, packed, sel, n, c_sum, k_min, k_max, hist, anear, dist, blocks)
+        count, exp_hist, exp_anear = naive_gather(x, r, lo, hi, c_sum, k_min, k_max)
+        where = f"r={r} [{lo},{hi}) levels [{k_min},{k_max})"
+        assert added == count, where
+        np.testing.assert_array_equal(hist[r], exp_hist, err_msg=where)
+        np.testing.assert_allclose(anear[r], exp_anear, rtol=1e-12, err_msg=where)
+        assert not hist[np.arange(p) != r].any() and not anear[np.arange(p) != r].any()
+        if n <= 64 and k_max == n + 1:
+            assert count_near(packed, r, lo, hi, n - k_min) == count, where
+
+
+def test_slack_first_order_is_a_permutation_with_suspects_and_least_slack_first():
+    from capacity_cli.search import SLACK_HEAD, slack_first_order
+
+    rng = np.random.default_rng(2)
+    for lo, p in [(0, 5), (10, 12), (300, 300), (1000, 1400)]:
+        margin = rng.random(lo)
+        suspects = rng.choice(p, size=min(3, p), replace=False)
+        order = slack_first_order(margin, suspects, p)
+        np.testing.assert_array_equal(np.sort(order), np.arange(p))
+        np.testing.assert_array_equal(order[:len(suspects)], suspects)
+        # then the SLACK_HEAD old rows of least margin (distinct here) that are not suspects,
+        # ascending, then every other row in index order
+        head = [r for r in np.argsort(margin)[:SLACK_HEAD] if r not in suspects]
+        k = len(suspects) + len(head)
+        np.testing.assert_array_equal(order[len(suspects):k], head)
+        assert (np.diff(order[k:]) > 0).all()
+
+
+@pytest.mark.parametrize("distances", [(1,), (1, 2, 3)])
+def test_clusters_beyond_one_word_match_full_check(distances):
+    """N > 64 (two packed words: gather's general path) with near patterns that matter."""
+    n = 70
+    x = cluster_set(n, distances, copies=6, extra=150, seed=[n, len(distances)])
+    assert_same(BinaryDAM("exp", beta=0.05), x, [7, 40, len(x) // 2, len(x)], with_naive=False)
+
+
+def test_many_small_prefix_steps_match_full_check():
+    """A bisection's steps: one to a few hundred new columns per check, so old rows take the
+    path that decides them from their kept sums and the one that gathers new near columns."""
+    n = 22
+    x = cluster_set(n, (1, 2), copies=30, extra=1500, seed=[n, 9])
+    steps = [200, 201, 203, 210, 230, 300, 517, 600, 601, 1000, 1256, 1257, 1500, len(x)]
+    assert_same(BinaryDAM("exp", beta=1.0), x, steps, with_naive=False)
