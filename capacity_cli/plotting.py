@@ -155,6 +155,7 @@ def plot_capacity(df: pd.DataFrame, output: str | os.PathLike, title: str | None
     rows = -(-len(panels) // columns)
     fig, axes = plt.subplots(rows, columns, figsize=(6.4 * columns, 4.8 * rows), squeeze=False)
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    below = 0
     for ax, (family, heading, mine) in zip(axes.flat, panels, strict=False):
         laws: dict[str, list] = {}
         drawn: set[str] = set()  # legend entries of predictions, once per panel
@@ -170,12 +171,29 @@ def plot_capacity(df: pd.DataFrame, output: str | os.PathLike, title: str | None
             ax.set_xscale("log", base=2)
         ax.set_yscale("log", base=2 if family == "exp" else 10)
         ax.grid(True, which="both", alpha=0.25)
-        ax.legend(fontsize=7, loc="upper left")
+        below = max(below, _capacity_legend(ax))
         if heading:
             ax.set_title(heading, fontsize=9)
     for ax in list(axes.flat)[len(panels):]:
         ax.set_visible(False)
+    if below:  # room under each row of panels for a legend of `below` lines
+        fig.set_size_inches(6.4 * columns, (4.8 + 0.16 * below) * rows)
     return _save(fig, output, title)
+
+
+#: A legend with more entries than this goes under its panel (2 columns), where it covers no data.
+LEGEND_INSIDE_MAX = 8
+
+
+def _capacity_legend(ax) -> int:
+    """The panel's legend: inside, upper left, when short; otherwise under the axes. Returns the
+    number of lines a legend under the axes takes (0 when inside)."""
+    entries = len(ax.get_legend_handles_labels()[1])
+    if entries <= LEGEND_INSIDE_MAX:
+        ax.legend(fontsize=7, loc="upper left")
+        return 0
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=2)
+    return -(-entries // 2)
 
 
 def capacity_panels(groups: list[tuple[dict, pd.DataFrame]], most: int = MAX_PER_PANEL,

@@ -218,3 +218,28 @@ def test_estimate_counts_pending_trials_at_their_recorded_times(tmp_path):
     assert done.trials == 0 and "already recorded" in done.line()
     unknown = estimate_batch(studies, tmp_path / "empty", tmp_path / "nowhere")
     assert unknown.trials == 6 and unknown.untimed == 2 and unknown.seconds == 0
+
+
+def test_a_long_legend_goes_under_its_panel_and_a_short_one_stays_inside():
+    """results/full's poly figure has 13 entries (5 configurations, 8 theory curves): inside, the
+    legend covered the a = 4 and a = 5 points; under the axes it covers nothing."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from capacity_cli.plotting import LEGEND_INSIDE_MAX, _capacity_legend
+
+    for entries in (3, LEGEND_INSIDE_MAX, LEGEND_INSIDE_MAX + 1, 13):
+        fig, ax = plt.subplots()
+        for k in range(entries):
+            ax.plot([1, 2], [k, k + 1], label=f"line {k}")
+        lines = _capacity_legend(ax)
+        fig.canvas.draw()
+        legend = ax.get_legend().get_window_extent()
+        axes = ax.get_window_extent()
+        if entries <= LEGEND_INSIDE_MAX:
+            assert lines == 0 and legend.y0 >= axes.y0
+        else:
+            assert lines == -(-entries // 2) and legend.y1 <= axes.y0  # wholly under the axes
+        plt.close(fig)
