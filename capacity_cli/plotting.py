@@ -171,7 +171,7 @@ def plot_capacity(df: pd.DataFrame, output: str | os.PathLike, title: str | None
             ax.set_xscale("log", base=2)
         ax.set_yscale("log", base=2 if family == "exp" else 10)
         ax.grid(True, which="both", alpha=0.25)
-        below = max(below, _capacity_legend(ax))
+        below = max(below, _capacity_legend(ax, fig.bbox.width / columns))
         if heading:
             ax.set_title(heading, fontsize=9)
     for ax in list(axes.flat)[len(panels):]:
@@ -185,15 +185,20 @@ def plot_capacity(df: pd.DataFrame, output: str | os.PathLike, title: str | None
 LEGEND_INSIDE_MAX = 8
 
 
-def _capacity_legend(ax) -> int:
-    """The panel's legend: inside, upper left, when short; otherwise under the axes. Returns the
-    number of lines a legend under the axes takes (0 when inside)."""
+def _capacity_legend(ax, panel_width: float) -> int:
+    """The panel's legend: inside, upper left, when short; otherwise under the axes, in two columns
+    when they fit in ``panel_width`` (pixels), else in one. Returns the number of lines a legend under
+    the axes takes (0 when inside)."""
     entries = len(ax.get_legend_handles_labels()[1])
     if entries <= LEGEND_INSIDE_MAX:
         ax.legend(fontsize=7, loc="upper left")
         return 0
-    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=2)
-    return -(-entries // 2)
+    for ncol in (2, 1):
+        legend = ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=ncol)
+        renderer = ax.figure.canvas.get_renderer()
+        if legend.get_window_extent(renderer).width <= 0.98 * panel_width:
+            break
+    return -(-entries // ncol)
 
 
 def capacity_panels(groups: list[tuple[dict, pd.DataFrame]], most: int = MAX_PER_PANEL,

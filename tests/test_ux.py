@@ -234,7 +234,7 @@ def test_a_long_legend_goes_under_its_panel_and_a_short_one_stays_inside():
         fig, ax = plt.subplots()
         for k in range(entries):
             ax.plot([1, 2], [k, k + 1], label=f"line {k}")
-        lines = _capacity_legend(ax)
+        lines = _capacity_legend(ax, fig.bbox.width)
         fig.canvas.draw()
         legend = ax.get_legend().get_window_extent()
         axes = ax.get_window_extent()
@@ -243,3 +243,13 @@ def test_a_long_legend_goes_under_its_panel_and_a_short_one_stays_inside():
         else:
             assert lines == -(-entries // 2) and legend.y1 <= axes.y0  # wholly under the axes
         plt.close(fig)
+    # labels too long for two columns side by side: one column, still within the figure
+    fig, ax = plt.subplots()
+    for k in range(10):
+        ax.plot([1, 2], [k, k + 1],
+                label=f"softmax beta={k}, retrieve-eps, sphere: slope 0.818/N [0.788, 0.848]")
+    assert _capacity_legend(ax, fig.bbox.width) == 10
+    fig.canvas.draw()
+    legend = ax.get_legend().get_window_extent()
+    assert legend.x0 >= 0 and legend.x1 <= fig.bbox.width
+    plt.close(fig)
