@@ -181,7 +181,7 @@ def plot_capacity(df: pd.DataFrame, output: str | os.PathLike, title: str | None
     return _save(fig, output, title)
 
 
-#: A legend with more entries than this goes under its panel (2 columns), where it covers no data.
+#: A legend with more entries than this goes under its panel, where it covers no data.
 LEGEND_INSIDE_MAX = 8
 
 

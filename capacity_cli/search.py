@@ -286,7 +286,7 @@ class PrunedStabilityChecker(StabilityChecker):
         self.hist = np.zeros((0, self.n + 1), dtype=np.int32)
         self.anear = np.zeros((0, self.n), dtype=np.float64)
         self.cut = np.zeros(0, dtype=np.int64)
-        self.sums = np.zeros((0, 3), dtype=np.float64)  # kernels.pruned.decide_row's near_sums
+        self.sums = np.zeros((0, 3), dtype=np.float64)  # per row (min_i G_i, near magnitude, count)
         self.suspects = np.zeros(0, dtype=np.int64)  # rows proven unstable by the last failed check
 
     def __call__(self, p: int) -> bool:
