@@ -91,6 +91,24 @@ def unit_gain_counts(m, col, yi, n, p, field, counts):
             counts[k - col[mu] * yi] -= 1
 
 
+@njit(inline="always", **SERIAL)
+def decision_sum(yi, col, m, p, n, shift, gain, lookahead):
+    """Unit i's decision sum and its magnitude from the overlaps m: pattern mu adds gain[m + n +
+    shift] where xi_mu,i y_i > 0, else -gain[m + n + shift + lookahead] (lookahead 2: the energy
+    rule's g(m + 2); 0: the field rule). Returns (sum, sum of absolute terms), in gain's type."""
+    de = gain[0] * 0
+    scale = gain[0] * 0
+    for mu in range(p):
+        mm = m[mu] + n + shift
+        if col[mu] * yi > 0:
+            term = gain[mm]
+        else:
+            term = -gain[mm + lookahead]
+        de += term
+        scale += abs(term)
+    return de, scale
+
+
 @njit(**SERIAL)
 def relax(y, xt, p, n, gain, field, exact, shiftable, table, ratio_form, forced, state, max_sweeps,
           pending):
@@ -115,7 +133,6 @@ def relax(y, xt, p, n, gain, field, exact, shiftable, table, ratio_form, forced,
         for mu in range(p):
             m[mu] += col[mu] * yi
     order = np.arange(n)
-    zero = gain[0] * 0
     shift = n - m.max() if shiftable else 0
     counts = np.zeros(n + 3, dtype=np.int64)
     used_forced = 0
@@ -127,16 +144,7 @@ def relax(y, xt, p, n, gain, field, exact, shiftable, table, ratio_form, forced,
             i = order[j]
             yi = y[i]
             col = xt[i]
-            de = zero
-            scale = zero
-            for mu in range(p):
-                mm = m[mu] + n + shift
-                if col[mu] * yi > 0:
-                    term = gain[mm]
-                else:
-                    term = -gain[mm + lookahead]
-                de += term
-                scale += abs(term)
+            de, scale = decision_sum(yi, col, m, p, n, shift, gain, lookahead)
             if exact:
                 flip = de < 0
             else:
@@ -259,17 +267,7 @@ def unit_decision(i, y, xt, m, p, n, gain, field, exact, shift, table, ratio_for
     needs_exact)."""
     yi = y[i]
     col = xt[i]
-    de = gain[0] * 0
-    scale = gain[0] * 0
-    lookahead = 0 if field else 2
-    for mu in range(p):
-        mm = m[mu] + n + shift
-        if col[mu] * yi > 0:
-            term = gain[mm]
-        else:
-            term = -gain[mm + lookahead]
-        de += term
-        scale += abs(term)
+    de, scale = decision_sum(yi, col, m, p, n, shift, gain, 0 if field else 2)
     if temperature > 0:
         u = uniform01(state)
         value = np.float64(de) * unit
@@ -366,14 +364,9 @@ def relax_scheme(y, xt, p, n, gain, field, exact, shiftable, table, ratio_form, 
         if temperature == 0 and flips == 0:
             total += (max_sweeps - max(sweep + 1, max_sweeps - window)) * m[nu]
             return m, sweep + 1, True, False, False, total
-        if temperature == 0 and scheme == SYNC and window == 0 and sweep > 0:
-            same = True
-            for i in range(n):
-                if y[i] != prev[i]:
-                    same = False
-                    break
-            if same:
-                return m, sweep + 1, False, False, True, total
+        if temperature == 0 and scheme == SYNC and window == 0 and sweep > 0 and \
+                np.array_equal(y, prev):  # the state two updates back: a 2-cycle
+            return m, sweep + 1, False, False, True, total
         if scheme == SYNC:
             prev[:] = before
     return m, max_sweeps, False, False, False, total

@@ -87,6 +87,17 @@ def fields_and_tie_widths(w, y):
     return h, tau
 
 
+@njit(inline="always", **SERIAL)
+def flip_unit(i, y, h, wt):
+    """Flip unit i of y and update the fields h = W y: h += 2 y_i(new) W[:, i] (wt = W^T, rows
+    contiguous)."""
+    y[i] = -y[i]
+    step = 2.0 * y[i]
+    col = wt[i]
+    for k in range(h.shape[0]):
+        h[k] += step * col[k]
+
+
 @njit(**SERIAL)
 def relax(y, w, wt, state, max_sweeps):
     """Asynchronous sweeps in random order (a Fisher-Yates shuffle of the units per sweep, drawn
@@ -104,11 +115,7 @@ def relax(y, w, wt, state, max_sweeps):
         for j in range(n):
             i = order[j]
             if y[i] * h[i] < -tau[i]:
-                y[i] = -y[i]
-                step = 2.0 * y[i]
-                col = wt[i]
-                for k in range(n):
-                    h[k] += step * col[k]
+                flip_unit(i, y, h, wt)
                 flips += 1
         if flips == 0:
             return sweep + 1, True
@@ -280,21 +287,13 @@ def relax_scheme(y, w, wt, state, max_sweeps, scheme, temperature, xi, window):
             if scheme == SYNC:
                 flip[i] = f
             elif f:
-                y[i] = -y[i]
-                step = 2.0 * y[i]
-                col = wt[i]
-                for k in range(n):
-                    h[k] += step * col[k]
+                flip_unit(i, y, h, wt)
                 flips += 1
         if scheme == SYNC:
             before[:] = y
             for i in range(n):
                 if flip[i]:
-                    y[i] = -y[i]
-                    step = 2.0 * y[i]
-                    col = wt[i]
-                    for k in range(n):
-                        h[k] += step * col[k]
+                    flip_unit(i, y, h, wt)
                     flips += 1
         m = 0
         if window > 0:
@@ -305,14 +304,9 @@ def relax_scheme(y, w, wt, state, max_sweeps, scheme, temperature, xi, window):
         if temperature == 0 and flips == 0:
             total += (max_sweeps - max(sweep + 1, max_sweeps - window)) * m
             return sweep + 1, True, False, total
-        if temperature == 0 and scheme == SYNC and window == 0 and sweep > 0:
-            same = True
-            for i in range(n):
-                if y[i] != prev[i]:
-                    same = False
-                    break
-            if same:
-                return sweep + 1, False, True, total
+        if temperature == 0 and scheme == SYNC and window == 0 and sweep > 0 and \
+                np.array_equal(y, prev):  # the state two updates back: a 2-cycle
+            return sweep + 1, False, True, total
         if scheme == SYNC:
             prev[:] = before
     return max_sweeps, False, False, total

@@ -73,12 +73,19 @@ _BYTES_HIGH = np.uint64(0x8080808080808080)
 
 
 @njit(inline="always", **SERIAL)
+def byte_below_flags(x, limits):
+    """Non-zero iff some byte of the uint64 x is below the limit that ``limits`` holds in every byte
+    (limits = 0x0101...01 x limit; bytes < 128 or 255, 0 <= limit <= 128): the bit trick
+    hasless(x, n) of Anderson's Bit Twiddling Hacks. Exact for "some byte": the lowest byte below
+    the limit borrows nothing and is flagged, and a flag needs a borrow from such a byte below it
+    (255 bytes are never flagged and never borrow)."""
+    return (x - limits) & ~x & _BYTES_HIGH
+
+
+@njit(inline="always", **SERIAL)
 def has_byte_below(x, limit):
-    """Whether some byte of the uint64 x is < limit (bytes < 128 or 255, 0 <= limit <= 128): the
-    bit trick hasless(x, n) of Anderson's Bit Twiddling Hacks. Exact for "some byte": the lowest
-    byte below the limit borrows nothing and is flagged, and a flag needs a borrow from such a
-    byte below it (255 bytes are never flagged and never borrow)."""
-    return ((x - _BYTES_ONE * np.uint64(limit)) & ~x & _BYTES_HIGH) != 0
+    """Whether some byte of the uint64 x is < limit (see :func:`byte_below_flags`)."""
+    return byte_below_flags(x, _BYTES_ONE * np.uint64(limit)) != 0
 
 
 @njit(inline="always", **SERIAL)
@@ -123,12 +130,11 @@ def gather(r, lo, hi, packed, sel, n, c_sum, k_min, k_max, hist, anear, dist, bl
             last = min(first + GROUP, n_blocks)
             flags = np.uint64(0)  # a branch-free OR over the group, vectorised
             for b in range(last - first):
-                x = blocks[np.uintp(first) + np.uintp(b)]
-                flags |= (x - limit) & ~x & _BYTES_HIGH
+                flags |= byte_below_flags(blocks[np.uintp(first) + np.uintp(b)], limit)
             if flags == 0:
                 continue  # the usual case: no near column among these 8 GROUP columns
             for b in range(first, last):
-                if has_byte_below(blocks[b], d_hi + 1):
+                if byte_below_flags(blocks[b], limit) != 0:
                     for t in range(8 * b, 8 * b + 8):
                         d = np.int64(dist[t])
                         if d_lo < d <= d_hi:
@@ -166,6 +172,15 @@ def _verdict(lowest, far, s, hi, n):
     return -1
 
 
+@njit(inline="always", **SERIAL)
+def decide_from_sums(lowest, s_near, near, hi, n, c_bound, k_c):
+    """A row's decision from min_i G_i (``lowest``), the near magnitude and the near count at cut
+    k_c, the other hi - near columns far: (status 1 / 0 / -1 not decided here, min_i G_i - far
+    bound, S = near magnitude + far bound)."""
+    far = (hi - near) * far_weight(c_bound, k_c)
+    return _verdict(lowest, far, s_near + far, hi, n), lowest - far, s_near + far
+
+
 @njit(**SERIAL)
 def decide_row(r, hi, packed, sel, n, c_sum, c_diff, c_bound, hist, anear, cut, sums, dist,
                blocks):
@@ -199,12 +214,11 @@ def decide_row(r, hi, packed, sel, n, c_sum, c_diff, c_bound, hist, anear, cut, 
         sums[r, 1] = s
         sums[r, 2] = near
         # G_i sums at most hi + n + 3 table entries times counts; far adds one product: all bounded by S
-        far = (hi - near) * far_weight(c_bound, k_c)
-        status = _verdict(lowest, far, s + far, hi, n)
+        status, bound, total = decide_from_sums(lowest, s, near, hi, n, c_bound, k_c)
         if status >= 0:
-            return status, lowest - far, s + far
+            return status, bound, total
         if k_c == 0:
-            return UNDECIDED, lowest - far, s + far
+            return UNDECIDED, bound, total
         new_cut = min(k_c - 1, choose_cut(hi, c_bound, n, REDO_BUDGET * abs(lowest)))
         gather(r, 0, hi, packed, sel, n, c_sum, new_cut, k_c, hist, anear, dist, blocks)
         cut[0] = new_cut
@@ -248,10 +262,8 @@ def pruned_rows(first, step, packed, sel, n, c_sum, c_diff, c_bound, lo, hi,
                 quiet = gather(r, lo, hi, packed, sel, n, c_sum, one[0], n + 1, hist, anear, dist,
                                blocks) == 0
             if quiet:  # hist, A_near and sums as before: decide from sums
-                lowest, s_near, near = sums_old[r, 0], sums_old[r, 1], sums_old[r, 2]
-                far = (hi - near) * far_weight(c_bound, one[0])
-                status = _verdict(lowest, far, s_near + far, hi, n)
-                lowest, s = lowest - far, s_near + far
+                status, lowest, s = decide_from_sums(sums_old[r, 0], sums_old[r, 1], sums_old[r, 2],
+                                                     hi, n, c_bound, one[0])
         else:
             for k in range(n + 1):
                 hist[r, k] = 0
