@@ -92,6 +92,18 @@ def unit_gain_counts(m, col, yi, n, p, field, counts):
 
 
 @njit(inline="always", **SERIAL)
+def start_overlaps(y, xt, p, n):
+    """The overlaps m_mu = sum_i xi_mu,i y_i (mu < p) of the state y, from xt = X^T."""
+    m = np.zeros(p, dtype=np.int64)
+    for i in range(n):
+        col = xt[i]
+        yi = y[i]
+        for mu in range(p):
+            m[mu] += col[mu] * yi
+    return m
+
+
+@njit(inline="always", **SERIAL)
 def decision_sum(yi, col, m, p, n, shift, gain, lookahead):
     """Unit i's decision sum and its magnitude from the overlaps m: pattern mu adds gain[m + n +
     shift] where xi_mu,i y_i > 0, else -gain[m + n + shift + lookahead] (lookahead 2: the energy
@@ -126,12 +138,7 @@ def relax(y, xt, p, n, gain, field, exact, shiftable, table, ratio_form, forced,
 
     Returns (overlaps m_mu for mu < p, sweeps run, converged, needs_exact).
     """
-    m = np.zeros(p, dtype=np.int64)
-    for i in range(n):
-        col = xt[i]
-        yi = y[i]
-        for mu in range(p):
-            m[mu] += col[mu] * yi
+    m = start_overlaps(y, xt, p, n)
     order = np.arange(n)
     shift = n - m.max() if shiftable else 0
     counts = np.zeros(n + 3, dtype=np.int64)
@@ -305,12 +312,7 @@ def relax_scheme(y, xt, p, n, gain, field, exact, shiftable, table, ratio_form, 
 
     Returns (overlaps m, sweeps run, converged, needs_exact, cycled, overlap sum).
     """
-    m = np.zeros(p, dtype=np.int64)
-    for i in range(n):
-        col = xt[i]
-        yi = y[i]
-        for mu in range(p):
-            m[mu] += col[mu] * yi
+    m = start_overlaps(y, xt, p, n)
     order = np.arange(n)
     shift = n - m.max() if shiftable else 0
     counts = np.zeros(n + 3, dtype=np.int64)
