@@ -425,22 +425,27 @@ and P (those read and those new)."""
 def append_table(path: str | os.PathLike, columns: list[str], rows: Iterable[dict]) -> None:
     """Append ``rows`` to a CSV with header ``columns`` in one write under the file's lock, flushed
     and fsynced (results.append_rows's discipline); a file with another header is refused."""
-    from .results import _csv_line, first_line_and_prefix, results_lock
+    from .results import _csv_line, first_line_and_prefix, migrate_file, results_lock
 
     rows = list(rows)
     if not rows:
         return
     path = Path(path)
     with results_lock(path):
-        text = ""
+        header = columns
         if path.exists() and path.stat().st_size > 0:
             first, text = first_line_and_prefix(path)
-            if next(csv.reader([first]), []) != columns:
-                raise HopcapError(f"{path}: has another header (not a file of this kind, or written "
-                                  "by another version); choose a new file")
+            header = next(csv.reader([first]), [])
+            added = _added_columns(path, header, columns, "has another header (not a file of this "
+                                   "kind, or written by another version); choose a new file")
+            if added:  # an older version's file: its header gains the new columns, once
+                old = header
+                header = old + added
+                migrate_file(path, old, header, lambda cells: _parsed_or_none(old, cells, columns))
+                text = ""
         else:
             text = _csv_line(columns)
-        text += "".join(_csv_line(row.get(c) for c in columns) for row in rows)
+        text += "".join(_csv_line(row.get(c) for c in header) for row in rows)
         with open(path, "a", encoding="utf-8", newline="") as out:
             out.write(text)
             out.flush()
@@ -485,8 +490,6 @@ def read_table(path: str | os.PathLike, columns: list[str], what: str, missing_o
                ) -> list[dict]:
     """The rows of a curve/trace/outcomes CSV, parsed by kind; a damaged line (a truncated last
     write included) is an error naming it, so nothing is dropped silently."""
-    from .results import parse_value
-
     path = Path(path)
     if not path.is_file():
         if missing_ok:
@@ -497,8 +500,7 @@ def read_table(path: str | os.PathLike, columns: list[str], what: str, missing_o
     header = next(csv.reader([lines[0]]), []) if lines and lines[0] else []
     if not header:
         return []
-    if header != columns:
-        raise HopcapError(f"{path}: not a hopcap {what} file (its header differs)")
+    _added_columns(path, header, columns, f"not a hopcap {what} file (its header differs)")
     rows = []
     last = len(lines) - 1
     for number, text in enumerate(lines[1:], start=2):
@@ -506,12 +508,44 @@ def read_table(path: str | os.PathLike, columns: list[str], what: str, missing_o
             continue
         cells = next(csv.reader([text]), [])
         try:
-            if len(cells) != len(columns) or (number - 1 == last and text):
+            if len(cells) != len(header) or (number - 1 == last and text):
                 raise ValueError("a truncated or damaged line")
-            rows.append({c: parse_value(_kind(c), v) for c, v in zip(columns, cells, strict=True)})
+            rows.append(_parse_cells(header, cells, columns))
         except ValueError as err:
             raise HopcapError(f"{path} line {number}: {err}") from None
     return rows
+
+
+def _added_columns(path: Path, header: list[str], columns: list[str], refusal: str) -> list[str]:
+    """The columns of ``columns`` that a file's ``header`` lacks, in order. A file written before
+    a configuration column existed lacks only such columns (results.CONFIG_COLUMNS, filled from
+    results.LEGACY_VALUES when read); any other difference is refused with ``path: refusal``."""
+    from .results import CONFIG_COLUMNS
+
+    added = [c for c in columns if c not in header]
+    if set(header) - set(columns) or len(set(header)) != len(header) \
+            or any(c not in CONFIG_COLUMNS for c in added):
+        raise HopcapError(f"{path}: {refusal}")
+    return added
+
+
+def _parsed_or_none(header: list[str], cells: list[str], columns: list[str]) -> dict | None:
+    try:
+        return _parse_cells(header, cells, columns)
+    except ValueError:
+        return None
+
+
+def _parse_cells(header: list[str], cells: list[str], columns: list[str]) -> dict:
+    """One line's cells (in the file's ``header`` order) as a row of ``columns``, parsed by kind;
+    configuration columns an older file lacks are filled as results.fill_legacy does. Raises
+    ValueError on a cell that does not parse."""
+    from .results import fill_legacy, parse_value
+
+    row = {c: parse_value(_kind(c), v) for c, v in zip(header, cells, strict=True)}
+    if len(header) < len(columns):
+        fill_legacy(row)
+    return {c: row.get(c) for c in columns}
 
 
 def read_curves(paths: Iterable[str | os.PathLike], missing_ok: bool = False) -> list[dict]:

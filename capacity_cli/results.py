@@ -20,7 +20,7 @@ import json
 import math
 import os
 import socket
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -157,6 +157,16 @@ def _csv_line(cells: Iterable) -> str:
 Problem = tuple[int, str, str]  # (line number, column, message)
 
 
+def fill_legacy(row: dict) -> dict:
+    """Fill, in place, the CONFIG_COLUMNS a row of an older file lacks: LEGACY_VALUES from the
+    row's other (parsed) cells, else blank. Returns the row."""
+    for column in CONFIG_COLUMNS:
+        if column not in row:
+            legacy = LEGACY_VALUES.get(column)
+            row[column] = legacy(row) if legacy else None
+    return row
+
+
 def check_row(header: list[str], cells: list[str], line: int) -> tuple[dict | None, list[Problem]]:
     """Parse and validate one CSV line against ``header``: (parsed row or None, problems).
 
@@ -177,10 +187,7 @@ def check_row(header: list[str], cells: list[str], line: int) -> tuple[dict | No
         low = LOWER_BOUNDS.get(column)
         if low is not None and row[column] is not None and row[column] < low:
             problems.append((line, column, f"must be >= {low}, got {cell!r}"))
-    for column in CONFIG_COLUMNS:
-        if column not in row:
-            legacy = LEGACY_VALUES.get(column)
-            row[column] = legacy(row) if legacy else None
+    fill_legacy(row)
     for column in NOT_BLANK:
         if row.get(column) is None and not any(p[1] == column for p in problems):
             problems.append((line, column, "is blank"))
@@ -410,9 +417,19 @@ def _rewrite(path: Path, lines: Iterable[str]) -> None:
 def _migrate(path: Path, header: list[str]) -> list[str]:
     """Add the missing COLUMNS to an old file's header (filling LEGACY_VALUES); call under the
     lock. Lines that do not parse are kept as they are. Returns the new header."""
+    new_header = header + [c for c in COLUMNS if c not in header]
+    migrate_file(path, header, new_header, lambda cells: check_row(header, cells, 0)[0])
+    return new_header
+
+
+def migrate_file(path: Path, header: list[str], new_header: list[str],
+                 parse: Callable[[list[str]], dict | None]) -> None:
+    """Rewrite ``path`` atomically with ``new_header`` (a superset of ``header``): each line keeps
+    its own cells byte for byte and takes the new columns from ``parse(cells)`` (its parsed,
+    legacy-filled row; None when it does not parse). Lines that do not split into the old header's
+    fields are kept as they are. Call under the file's lock."""
     data = path.read_bytes().decode("utf-8", errors="replace")
     lines = list(_lines(data))
-    new_header = header + [c for c in COLUMNS if c not in header]
     out = [_csv_line(new_header)]
     for text, ended in lines[1:]:
         try:
@@ -423,11 +440,9 @@ def _migrate(path: Path, header: list[str]) -> list[str]:
             out.append(text + "\n")
             continue
         raw = dict(zip(header, cells, strict=True))
-        row, _ = check_row(header, cells, 0)
-        filled = row if row is not None else {}
+        filled = parse(cells) or {}
         out.append(_csv_line([raw[c] if c in raw else filled.get(c) for c in new_header]))
     _rewrite(path, out)
-    return new_header
 
 
 def first_line_and_prefix(path: Path) -> tuple[str, str]:
