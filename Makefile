@@ -1,22 +1,32 @@
 # hopcap: every command a user or CI needs. Only python3 (>= 3.10) is required beforehand:
-# the first target that needs them creates .venv and installs hopcap into it.
+# the first target that needs them creates .venv and installs hopcap into it, with the dependency
+# versions CI tested (constraints.txt); make test-latest tries the newest ones in .venv-latest.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PROFILE ?= quick
+RESULTS ?= results
+#: the pinned versions: empty (make test-latest) installs the newest releases the metadata allows
+CONSTRAINTS ?= constraints.txt
 STAMP := $(VENV)/.installed
+PYTEST := $(BIN)/python -m pytest -q
 
 #: the study profiles make reproduce runs after configs/$(PROFILE).csv; each writes results/<profile>/
 STUDY_PROFILES := structured modern rf kernel learning census separation curves dynamics predict
 
-.PHONY: install test lint bench reproduce clean help
+.PHONY: install test test-slow test-all test-latest check-results redraw lock lint bench reproduce \
+	clean help
 
 help:
-	@echo "make test        install (.venv) and run the test suite"
+	@echo "make test        install (.venv, pinned versions from constraints.txt) and run the fast suite"
+	@echo "make test-slow   the statistical tests marked slow; make test-all: both (CI runs both)"
+	@echo "make test-latest the whole suite against the newest releases, in .venv-latest"
 	@echo "make reproduce   run configs/$(PROFILE).csv and every study profile below, draw every figure"
-	@echo "                 (prints an estimate first, from the times recorded in results/; measured:"
-	@echo "                 13 min 42 s in all on 2 idle cores from a fresh clone, quick 4 min 53 s;"
-	@echo "                 PROFILE=full: larger N, its batch 72 min; make reproduce-full: that batch alone)"
+	@echo "                 (prints an estimate first; recorded trials are never measured again;"
+	@echo "                 PROFILE=full: larger N; make reproduce-full: that batch alone)"
+	@echo "make check-results  read every committed results file back; no profile may have a pending trial"
+	@echo "make redraw      make reproduce's drawing and summaries over recorded results, measuring nothing"
+	@echo "make lock        regenerate constraints.txt from the newest releases"
 	@echo "make reproduce-<profile>    one study profile: $(STUDY_PROFILES)"
 	@echo "   structured: capacity against separation and feature correlation"
 	@echo "   modern:     the softmax family and the field rule (results/modern/)"
@@ -31,16 +41,48 @@ help:
 	@echo "make bench       numba kernels against numpy baselines"
 	@echo "make lint        ruff"
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(CONSTRAINTS)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet $(if $(CONSTRAINTS),-c $(CONSTRAINTS)) -e '.[test]'
 	touch $(STAMP)
 
 install: $(STAMP)
 
+# the fast suite (every kernel keeps a naive-twin test here); the statistical ones are marked slow
 test: $(STAMP)
-	$(BIN)/python -m pytest -q tests
+	$(PYTEST) -m "not slow" tests
+
+test-slow: $(STAMP)
+	$(PYTEST) -m slow tests
+
+test-all: $(STAMP)
+	$(PYTEST) tests
+
+# the whole suite against the newest releases (no constraints), in its own environment
+test-latest:
+	$(MAKE) test-all VENV=.venv-latest CONSTRAINTS=
+
+# every committed file read back by the readers make reproduce uses; no profile has a pending trial
+check-results: $(STAMP)
+	$(BIN)/python -m capacity_cli.reproduce --check --results $(RESULTS)
+
+# make reproduce's drawing and summarising over recorded results: refuses to measure anything
+redraw: $(STAMP)
+	for p in $(PROFILE) $(STUDY_PROFILES); do \
+		$(BIN)/python -m capacity_cli.reproduce --profile $$p --results $(RESULTS) --no-measure \
+			--no-progress || exit 1; \
+	done
+
+# constraints.txt from a fresh resolve of the newest releases (then run make test-all and commit)
+lock:
+	rm -rf .venv-lock
+	$(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/python -m pip install --quiet --upgrade pip
+	.venv-lock/bin/python -m pip install --quiet '.[test]'
+	{ echo "# The versions make install uses (tested by CI); make lock regenerates this file."; \
+	  .venv-lock/bin/python -m pip freeze --exclude-editable | grep -v '^hopcap'; } > $(CONSTRAINTS)
+	rm -rf .venv-lock
 
 lint: $(STAMP)
 	$(BIN)/ruff check capacity_cli tests benchmarks
@@ -59,15 +101,14 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/pruning_bench.py
 
 reproduce: $(STAMP)
-	$(BIN)/python -m capacity_cli.reproduce --estimate $(PROFILE) $(STUDY_PROFILES) --results results
-	$(BIN)/python -m capacity_cli.reproduce --profile $(PROFILE) --results results
-	for p in $(STUDY_PROFILES); do \
-		$(BIN)/python -m capacity_cli.reproduce --profile $$p --results results || exit 1; \
+	$(BIN)/python -m capacity_cli.reproduce --estimate $(PROFILE) $(STUDY_PROFILES) --results $(RESULTS)
+	for p in $(PROFILE) $(STUDY_PROFILES); do \
+		$(BIN)/python -m capacity_cli.reproduce --profile $$p --results $(RESULTS) || exit 1; \
 	done
 
 # make reproduce-<profile>: one study profile (structured, modern, ...)
 reproduce-%: $(STAMP)
-	$(BIN)/python -m capacity_cli.reproduce --profile $* --results results
+	$(BIN)/python -m capacity_cli.reproduce --profile $* --results $(RESULTS)
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) .venv-latest build *.egg-info .pytest_cache .ruff_cache

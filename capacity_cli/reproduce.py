@@ -376,10 +376,12 @@ def print_estimates(profiles: list[str], results: str | Path, seed: int = 0) -> 
 
 def run_batch(profile: str = "quick", results: str | Path = "results", seed: int = 0,
               threads: int | None = None, progress: bool = True, batch: str | Path | None = None,
-              executor: str = "local", scheduler: str | None = None) -> list[LawRow]:
+              executor: str = "local", scheduler: str | None = None, measure: bool = True
+              ) -> list[LawRow]:
     """Measure, draw and summarise a batch (and run the profile's own module, if it has one:
     see the module docstring); returns the summary rows. ``executor``/``scheduler``: where the
-    batch's trials run (measure.run_measurements; a profile module's extra() runs locally)."""
+    batch's trials run (measure.run_measurements; a profile module's extra() runs locally).
+    ``measure=False`` draws and summarises recorded trials only: a pending trial is an error."""
     module = None if batch else profile_module(profile)
     path = Path(batch) if batch else CONFIG_DIR / f"{profile}.csv"
     if module is not None and not path.exists():
@@ -393,7 +395,11 @@ def run_batch(profile: str = "quick", results: str | Path = "results", seed: int
         for study, config in batch_configs(table, seed=seed):
             studies.setdefault(study, []).append(config)
     if studies:
-        print(estimate_batch(studies, out_dir, RESULTS_DIR / profile).line(), flush=True)
+        estimate = estimate_batch(studies, out_dir, RESULTS_DIR / profile)
+        if not measure and estimate.trials:
+            raise HopcapError(f"{out_dir}: {estimate.trials} trial(s) of profile {profile} are not "
+                              "recorded; --no-measure only draws and summarises recorded trials")
+        print(estimate.line(), flush=True)
     custom = getattr(module, "DRAW", {})
     summary: list[LawRow] = []
     frames: dict[str, pd.DataFrame] = {}
@@ -431,6 +437,25 @@ def run_batch(profile: str = "quick", results: str | Path = "results", seed: int
     return summary
 
 
+def check_results(results: str | Path) -> None:
+    """Read every file under ``results`` back (:func:`capacity_cli.audit.read_back_tree`) and
+    check that no profile's batch has a pending trial; HopcapError naming the first problem."""
+    from .audit import pending_trials, read_back_tree
+
+    profiles = sorted(p.stem for p in CONFIG_DIR.glob("*.csv"))
+    checks = read_back_tree(results, profiles)
+    pending = {p: n for p, n in pending_trials(results, profiles).items() if n}
+    if pending:
+        raise HopcapError(f"{results}: trials not recorded: " + ", ".join(
+            f"{p} {n}" for p, n in pending.items()))
+    kinds: dict[str, int] = {}
+    for c in checks:
+        kinds[c.kind] = kinds.get(c.kind, 0) + 1
+    print(f"{results}: {len(checks)} files read back ("
+          + ", ".join(f"{n} {k}" for k, n in sorted(kinds.items())) + f"); no pending trial in "
+          f"{', '.join(profiles)}")
+
+
 def _checked(name: str):
     """An argparse type that checks a value like the ``hopcap measure`` option ``name``."""
     option = option_named(name)
@@ -459,7 +484,18 @@ def main(argv: list[str] | None = None) -> None:
                         help="where the batch's trials run (dask: pip install 'hopcap[dask]')")
     parser.add_argument("--scheduler", default=None,
                         help="with --executor dask: a running scheduler's address (default: a LocalCluster)")
+    parser.add_argument("--no-measure", action="store_true",
+                        help="draw and summarise recorded trials only; a pending trial is an error")
+    parser.add_argument("--check", action="store_true",
+                        help="read every file under --results back with the batch's readers and "
+                             "check that no profile has a pending trial; measures and draws nothing")
     args = parser.parse_args(argv)
+    if args.check:
+        try:
+            check_results(args.results)
+        except HopcapError as err:
+            raise SystemExit(f"Error: {err}") from None
+        return
     if args.estimate:
         try:
             print_estimates(args.estimate, args.results, args.seed)
@@ -469,7 +505,7 @@ def main(argv: list[str] | None = None) -> None:
     start = time.perf_counter()
     try:
         run_batch(args.profile, args.results, args.seed, args.threads, not args.no_progress,
-                  args.batch, args.executor, args.scheduler)
+                  args.batch, args.executor, args.scheduler, measure=not args.no_measure)
     except HopcapError as err:
         raise SystemExit(f"Error: {err}") from None
     except OSError as err:
