@@ -341,8 +341,8 @@ def trace_rows(recalls: Recalls, cells: dict) -> list[dict]:
 def curve_trial(config, trial: int, ps: list[int], trace: bool = False, threads: int = 1) -> CurveTrial:
     """Successes at every P of ``ps`` for one trial of ``config`` (its patterns and dynamics seed are
     those of ``hopcap measure``'s trial), and that trial's P_max by the search (limit max(ps))."""
-    from . import __version__
     from .measure import dynamics_seed, trial_source
+    from .provenance import code_version
     from .search import capacity_of_sequence
 
     start = time.perf_counter()
@@ -361,7 +361,7 @@ def curve_trial(config, trial: int, ps: list[int], trace: bool = False, threads:
     base = {**config.columns(), "p_cap": limit, "search": "curve"}
     rows = [{**base, "trial": trial, "p": p, "alpha": p / config.n, "successes": k, "fraction": k / p,
              "p_max": outcome.p_max, "capped": outcome.capped, "elapsed_s": round(elapsed, 6),
-             "threads": threads, "hopcap_version": __version__} for p, k in zip(ps, counts, strict=True)]
+             "threads": threads, "hopcap_version": code_version()} for p, k in zip(ps, counts, strict=True)]
     traces = []
     if trace:
         for p in ps:

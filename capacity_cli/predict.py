@@ -687,7 +687,7 @@ def prediction_configs(values: dict, given: set[str]) -> list:
 def prediction_row(config) -> dict:
     """One CSV row: the configuration columns of ``hopcap measure`` and the predicted law of P_max,
     with the headline asymptotic law (theory.laws_for) at the same N."""
-    from . import __version__
+    from .provenance import code_version
     from .theory import laws_for
 
     pred = predict_capacity(config.model, config.n, config.criterion.threshold)
@@ -698,7 +698,7 @@ def prediction_row(config) -> dict:
            "method": pred.method,
            "law": laws[0].label if laws else "",
            "law_value": float(laws[0](config.n)) if laws else float("nan"),
-           "hopcap_version": __version__}
+           "hopcap_version": code_version()}
     return row
 
 
