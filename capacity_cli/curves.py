@@ -425,6 +425,7 @@ and P (those read and those new)."""
 def append_table(path: str | os.PathLike, columns: list[str], rows: Iterable[dict]) -> None:
     """Append ``rows`` to a CSV with header ``columns`` in one write under the file's lock, flushed
     and fsynced (results.append_rows's discipline); a file with another header is refused."""
+    from .provenance import note_rows
     from .results import _csv_line, first_line_and_prefix, results_lock
 
     rows = list(rows)
@@ -445,6 +446,7 @@ def append_table(path: str | os.PathLike, columns: list[str], rows: Iterable[dic
             out.write(text)
             out.flush()
             os.fsync(out.fileno())
+        note_rows(path, rows)  # the folder's environment record, for rows with a hopcap_version
 
 
 def write_table(path: str | os.PathLike, columns: list[str], rows: Iterable[dict]) -> None:

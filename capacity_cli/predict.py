@@ -706,12 +706,14 @@ def write_predictions(rows: list[dict], path: str) -> None:
     """Write prediction rows as CSV (configuration columns first, as ``hopcap measure`` orders them)."""
     import pandas as pd
 
+    from .provenance import note_rows
     from .results import CONFIG_COLUMNS
 
     frame = pd.DataFrame(rows)
     config = [c for c in CONFIG_COLUMNS if c in frame.columns]
     frame = frame[config + [c for c in PREDICTION_COLUMNS if c in frame.columns]]
     frame.to_csv(path, index=False)
+    note_rows(path, rows)  # the folder's environment record (no numba threads: nothing is measured)
 
 
 def read_predictions(paths) -> pd.DataFrame:  # noqa: F821

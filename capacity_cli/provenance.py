@@ -9,22 +9,45 @@ of HEAD (``0.1.dev190+g6ab8d5d``; after a tag ``v0.1.0``, ``0.1.1.dev12+g<sha>``
 (``0.1.dev190+g6ab8d5d.dirty``); otherwise (an installed copy, or no git) the installed version
 (:func:`installed_version`, which setuptools-scm derived from git when the wheel was built).
 
+**Environment records** (:func:`note_environment`): every folder hopcap writes results into holds
+``environment.json``, one record per distinct environment that wrote there: the code version (the
+same string as the rows' ``hopcap_version``, so a row finds its record), the git commit and dirty
+flag, the installed version, Python, the dependencies' versions, the CPU model, logical cores, the
+numba threads used, the platform, and when the record was first and last used. Records are
+deduplicated on everything but those two times; the file is rewritten atomically (temporary file and
+``os.replace``) under the lock ``.environment.json.lock``. A process writes a folder's record at most
+once per (folder, threads).
+
 Nothing here imports numpy, numba or pandas, and nothing runs at ``import capacity_cli``.
 """
 
 from __future__ import annotations
 
 import functools
+import json
 import os
+import platform
 import re
 import subprocess
+import sys
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
+from .errors import HopcapError
+
 PACKAGE_DIR = Path(__file__).resolve().parent
+#: The name of the environment record of a results folder.
+ENVIRONMENT_FILE = "environment.json"
 #: The installed version when no package metadata is found (a source tree outside git, not
 #: installed).
 UNKNOWN_VERSION = "0+unknown"
+#: Distributions whose versions a record keeps; OPTIONAL ones only when installed.
+DEPENDENCIES = ("numpy", "numba", "scipy", "pandas", "matplotlib", "click", "tqdm", "filelock",
+                "threadpoolctl")
+OPTIONAL = ("scikit-learn",)
+#: Fields that are not part of an environment's identity.
+TIMES = ("first_used", "last_used")
 
 
 # ------------------------------------------------------------------------------- code revision
@@ -116,3 +139,141 @@ def current_revision() -> Revision:
 def code_version() -> str:
     """The string every result row carries in ``hopcap_version`` (see the module docstring)."""
     return current_revision().version
+
+
+# ---------------------------------------------------------------------------- environment records
+
+
+def cpu_model() -> str:
+    """The CPU's model name from /proc/cpuinfo where there is one, else what platform knows."""
+    try:
+        text = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        text = ""
+    for key in ("model name", "Model", "Hardware", "cpu model", "Processor", "cpu"):
+        for line in text.splitlines():
+            name, _, value = line.partition(":")
+            if name.strip() == key and value.strip():
+                return value.strip()
+    return platform.processor() or platform.machine() or "unknown"
+
+
+def package_versions() -> dict[str, str | None]:
+    """Versions of DEPENDENCIES (None: not installed) and of the installed OPTIONAL ones, from the
+    installed metadata (nothing is imported)."""
+    from importlib import metadata
+
+    versions: dict[str, str | None] = {}
+    for name in DEPENDENCIES + OPTIONAL:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            if name not in OPTIONAL:
+                versions[name] = None
+    return versions
+
+
+def environment(threads: int | None) -> dict:
+    """This process's environment record (without the times); ``threads``: the numba threads the
+    rows were computed with (None: not a numba computation)."""
+    revision = current_revision()
+    return {
+        "hopcap_version": revision.version,
+        "revision": {"source": revision.source, "commit": revision.commit, "dirty": revision.dirty},
+        "installed_version": installed_version(),
+        "python": f"{platform.python_version()} ({platform.python_implementation()})",
+        "packages": package_versions(),
+        "cpu": cpu_model(),
+        "logical_cores": os.cpu_count(),
+        "numba_threads": threads,
+        "platform": platform.platform(),
+    }
+
+
+def _identity(record: dict) -> str:
+    return json.dumps({k: v for k, v in record.items() if k not in TIMES}, sort_keys=True)
+
+
+def environment_path(folder: str | os.PathLike) -> Path:
+    return Path(folder) / ENVIRONMENT_FILE
+
+
+def read_environment(folder: str | os.PathLike) -> list[dict]:
+    """The environment records of a folder ([] when it has none); HopcapError when the file is
+    not a list of records."""
+    path = environment_path(folder)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return []
+    return _parse_records(path, text)
+
+
+def _parse_records(path: Path, text: str) -> list[dict]:
+    try:
+        data = json.loads(text)
+        records = data["records"]
+        if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+            raise TypeError
+    except (ValueError, KeyError, TypeError):
+        raise HopcapError(f"{path}: not a hopcap environment record (damaged JSON)") from None
+    return records
+
+
+def record_environment(folder: str | os.PathLike, threads: int | None, now: str | None = None) -> dict:
+    """Add this environment to the folder's ``environment.json`` (or set the last use of its
+    record), atomically under the file's lock; returns the record. A damaged file is kept as
+    ``environment.json.damaged`` and a fresh one started."""
+    from .results import _rewrite, results_lock
+
+    path = environment_path(folder)
+    now = now or datetime.now(timezone.utc).isoformat(timespec="seconds")
+    mine = environment(threads)
+    with results_lock(path):
+        try:
+            records = _parse_records(path, path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            records = []
+        except (HopcapError, UnicodeDecodeError):
+            os.replace(path, path.with_name(path.name + ".damaged"))
+            print(f"warning: {path}: damaged, kept as {path.name}.damaged; a new record begins",
+                  file=sys.stderr, flush=True)
+            records = []
+        key = _identity(mine)
+        for record in records:
+            if _identity(record) == key:
+                record["last_used"] = now
+                found = record
+                break
+        else:
+            found = {**mine, "first_used": now, "last_used": now}
+            records.append(found)
+        data = {"about": "hopcap environment records: one per distinct environment that wrote "
+                         "results in this folder; a row's hopcap_version names its records",
+                "records": records}
+        _rewrite(path, [json.dumps(data, indent=2) + "\n"])
+    return found
+
+
+_noted: set[tuple[str, int | None]] = set()
+
+
+def note_environment(folder: str | os.PathLike, threads: int | None) -> None:
+    """:func:`record_environment`, once per (folder, threads) in this process; a failure to write it
+    is a warning on stderr, never the end of a measurement."""
+    key = (str(Path(folder).resolve()), threads)
+    if key in _noted:
+        return
+    _noted.add(key)
+    try:
+        record_environment(folder, threads)
+    except OSError as err:
+        print(f"warning: no environment record written in {folder}: {err}", file=sys.stderr, flush=True)
+
+
+def note_rows(path: str | os.PathLike, rows: list[dict]) -> None:
+    """Note the environment in the folder of ``path`` when the rows written there carry a
+    hopcap_version (their ``threads`` cell is the numba threads used)."""
+    if rows and "hopcap_version" in rows[0]:
+        threads = rows[0].get("threads")
+        note_environment(Path(path).parent, threads if isinstance(threads, int) else None)
