@@ -80,7 +80,7 @@ def main(ctx: click.Context, debug: bool) -> None:
     hopcap fit      fitted exponents with 95% intervals for any results CSV
     hopcap curve    fraction of the stored patterns retrieved at each P (the textbook curve)
     hopcap census   what a network settles into: attractor classes, basins, energy profiles
-    hopcap info     what a pattern file holds
+    hopcap info     what a pattern file holds; for a CSV, its code versions and environments
 
     Example: hopcap measure --model poly --degree 3 -o poly3.csv
     """
@@ -194,7 +194,18 @@ def _echo_stats(stats) -> None:
 @main.command()
 @click.argument("path", type=click.Path(dir_okay=False))
 def info(path):
-    """Show the shape, parameters and achieved statistics of a .npy/.npz pattern file."""
+    """Show the shape, parameters and achieved statistics of a .npy/.npz pattern file.
+
+    For a CSV that hopcap wrote (results, curves, predictions, ...): its rows and configurations,
+    the code versions (hopcap_version) of its rows and, for each, the environment record of the
+    CSV's folder (environment.json: code revision, dependency versions, CPU, threads).
+    """
+    if path.lower().endswith(".csv"):
+        from .provenance import csv_report
+
+        for line in csv_report(path):
+            click.echo(line)
+        return
     import numpy as np
 
     from .datasets import load_any_patterns, pattern_stats

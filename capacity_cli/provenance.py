@@ -18,6 +18,9 @@ deduplicated on everything but those two times; the file is rewritten atomically
 ``os.replace``) under the lock ``.environment.json.lock``. A process writes a folder's record at most
 once per (folder, threads).
 
+**Reading** (:func:`csv_report`): what ``hopcap info FILE.csv`` prints: the file's rows and
+configurations, its code versions, and each one's environment records.
+
 Nothing here imports numpy, numba or pandas, and nothing runs at ``import capacity_cli``.
 """
 
@@ -30,6 +33,7 @@ import platform
 import re
 import subprocess
 import sys
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -48,6 +52,7 @@ DEPENDENCIES = ("numpy", "numba", "scipy", "pandas", "matplotlib", "click", "tqd
 OPTIONAL = ("scikit-learn",)
 #: Fields that are not part of an environment's identity.
 TIMES = ("first_used", "last_used")
+NO_RECORD = "no environment record: made before environment records were kept"
 
 
 # ------------------------------------------------------------------------------- code revision
@@ -277,3 +282,95 @@ def note_rows(path: str | os.PathLike, rows: list[dict]) -> None:
     if rows and "hopcap_version" in rows[0]:
         threads = rows[0].get("threads")
         note_environment(Path(path).parent, threads if isinstance(threads, int) else None)
+
+
+# ------------------------------------------------------------------------------------- reading
+
+
+def _csv_kind(path: Path, header: list[str]) -> str:
+    from .results import REQUIRED
+
+    if all(c in header for c in REQUIRED):
+        return "results (hopcap measure)"
+    if "fraction" in header and "successes" in header:
+        return "retrieval curve (hopcap curve)"
+    if "energy" in header and "sweep" in header:
+        return "energy traces (--trace)"
+    if "outcome" in header and "nearest" in header:
+        return "per-pattern outcomes (--outcomes)"
+    if "predicted_mean" in header:
+        return "predictions (hopcap predict)"
+    return "table"
+
+
+def format_record(record: dict) -> list[str]:
+    """An environment record in a few indented lines."""
+    revision = record.get("revision") or {}
+    if revision.get("commit"):
+        state = "uncommitted changes" if revision.get("dirty") else "clean"
+        code = f"git {revision['commit']} ({state})"
+    else:
+        code = f"installed {record.get('installed_version', '?')} (not a git checkout)"
+    packages = record.get("packages") or {}
+    threads = record.get("numba_threads")
+    return [
+        f"  environment record (first used {record.get('first_used', '?')}, "
+        f"last used {record.get('last_used', '?')}):",
+        f"    code revision   {code}",
+        f"    python          {record.get('python', '?')} on {record.get('platform', '?')}",
+        f"    cpu             {record.get('cpu', '?')}, {record.get('logical_cores', '?')} logical cores, "
+        f"numba threads {'-' if threads is None else threads}",
+        "    packages        " + ", ".join(f"{k} {v or 'not installed'}" for k, v in packages.items()),
+    ]
+
+
+def _count(number: int, what: str) -> str:
+    return f"{number} {what}{'' if number == 1 else 's'}"
+
+
+def csv_report(path: str | os.PathLike) -> list[str]:
+    """What ``hopcap info FILE.csv`` prints: rows and configurations, the distinct hopcap_version
+    values and, for each, the matching records of the folder's environment.json."""
+    import csv
+
+    from .results import CONFIG_COLUMNS
+
+    path = Path(path)
+    try:
+        with open(path, encoding="utf-8", errors="replace", newline="") as f:
+            lines = [cells for cells in csv.reader(f) if any(c.strip() for c in cells)]
+    except FileNotFoundError:
+        raise HopcapError(f"{path}: no such file") from None
+    except csv.Error as err:
+        raise HopcapError(f"{path}: not a CSV ({err})") from None
+    if not lines:
+        raise HopcapError(f"{path}: empty file")
+    header, body = lines[0], lines[1:]
+    rows = [dict(zip(header, cells, strict=False)) for cells in body]  # a damaged line: its cells
+    config = [c for c in CONFIG_COLUMNS if c in header] if "model" in header else []
+    configs = len({tuple(r.get(c, "") for c in config) for r in rows})
+    out = [f"{path}: {_csv_kind(path, header)}, {_count(len(rows), 'row')}"
+           + (f", {_count(configs, 'configuration')}" if config else "")]
+    if "model" in header and rows:
+        out.append("  models  " + ", ".join(sorted({r.get("model", "") for r in rows})))
+    if "n" in header and rows:
+        ns = sorted({r.get("n", "") for r in rows}, key=lambda v: (len(v), v))
+        out.append("  N       " + (", ".join(ns) if len(ns) <= 8
+                                     else f"{ns[0]} .. {ns[-1]} ({len(ns)} values)"))
+    records = read_environment(path.parent)
+    where = environment_path(path.parent)
+    if "hopcap_version" not in header:
+        out.append("no hopcap_version column (rows do not name the code that made them); "
+                   + (f"the environment records of {where}:" if records else f"no {where}"))
+        for record in records:
+            out += format_record(record)
+        return out
+    versions = Counter(r.get("hopcap_version", "").strip() for r in rows)
+    for version, count in versions.items():
+        out.append(f"hopcap_version {version or '(blank)'}: {_count(count, 'row')}")
+        matches = [r for r in records if version and r.get("hopcap_version") == version]
+        if not matches:
+            out.append("  " + NO_RECORD + ("" if records else f" (no {where})"))
+        for record in matches:
+            out += format_record(record)
+    return out
