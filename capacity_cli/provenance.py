@@ -4,10 +4,11 @@
 cell (results, curve and prediction CSVs; the ``hopcap_version`` entry of ``hopcap gen`` files).
 An editable install freezes the installed version at install time, so the revision is read at run
 time, once per process: when the package's files are tracked by git, it is setuptools-scm's version
-of HEAD (``0.1.dev190+g6ab8d5d``; after a tag ``v0.1.0``, ``0.1.1.dev12+g<sha>``; on the tag itself
-``0.1.0``), with ``.dirty`` added when the package folder holds uncommitted changes
-(``0.1.dev190+g6ab8d5d.dirty``); otherwise (an installed copy, or no git) the installed version
-(:func:`installed_version`, which setuptools-scm derived from git when the wheel was built).
+of HEAD (``0.1.1.dev190+g6ab8d5d3c``: 190 commits after the last tag ``v<X.Y.Z>``, or from
+FALLBACK_VERSION when there is none, then 9 hex digits of the commit; on a tag itself ``X.Y.Z``),
+with ``.dirty`` added when the package folder holds uncommitted changes (where setuptools-scm writes
+a date); otherwise (an installed copy, or no git) the installed version (:func:`installed_version`,
+which setuptools-scm derived from git when the wheel was built).
 
 **Environment records** (:func:`note_environment`): every folder hopcap writes results into holds
 ``environment.json``, one record per distinct environment that wrote there: the code version (the
@@ -43,6 +44,9 @@ from .errors import HopcapError
 PACKAGE_DIR = Path(__file__).resolve().parent
 #: The name of the environment record of a results folder.
 ENVIRONMENT_FILE = "environment.json"
+#: ``fallback_version`` of pyproject.toml: setuptools-scm's version without .git, and its base tag
+#: when the history has no tag yet.
+FALLBACK_VERSION = "0.1.0"
 #: The installed version when no package metadata is found (a source tree outside git, not
 #: installed).
 UNKNOWN_VERSION = "0+unknown"
@@ -99,21 +103,13 @@ def _next_release(tag: str) -> str:
     return tag
 
 
-def scm_version(describe: str, dirty: bool, commits: int | None) -> str:
-    """The setuptools-scm version (default schemes) of ``git describe --tags --long --always``
-    output, with ``.dirty`` for uncommitted changes (setuptools-scm writes a date there); ``commits``
-    (the number of commits) is the distance when there is no tag."""
-    describe = describe.strip()
-    found = re.fullmatch(r"(.+)-(\d+)-g([0-9a-f]+)", describe)
-    if found:
-        tag, distance, node = found.group(1), int(found.group(2)), found.group(3)
-        tag = tag[1:] if tag[:1] in ("v", "V") and tag[1:2].isdigit() else tag
-        if distance == 0 and not dirty:
-            return tag
-        public = f"{_next_release(tag)}.dev{distance}"
-    else:  # no tag: setuptools-scm counts from 0.0
-        node, public = describe, f"0.1.dev{commits or 0}"
-    return f"{public}+g{node}" + (".dirty" if dirty else "")
+def scm_version(tag: str, distance: int, commit: str, dirty: bool) -> str:
+    """setuptools-scm's version (default schemes: guess-next-dev, node) of ``commit``, ``distance``
+    commits after ``tag``, with ``.dirty`` for uncommitted changes (setuptools-scm writes a date)."""
+    tag = tag[1:] if tag[:1] in ("v", "V") and tag[1:2].isdigit() else tag
+    if distance == 0 and not dirty:
+        return tag
+    return f"{_next_release(tag)}.dev{distance}+g{commit[:9]}" + (".dirty" if dirty else "")
 
 
 def code_revision(package_dir: str | os.PathLike = PACKAGE_DIR) -> Revision:
@@ -122,17 +118,19 @@ def code_revision(package_dir: str | os.PathLike = PACKAGE_DIR) -> Revision:
     package_dir = Path(package_dir)
     tracked = _git(["ls-files", "--", "__init__.py"], package_dir)
     commit = _git(["rev-parse", "HEAD"], package_dir) if tracked and tracked.strip() else None
-    describe = _git(["describe", "--tags", "--long", "--match", "*[0-9]*", "--always"], package_dir) \
-        if commit else None
-    if not commit or not describe:
+    if not commit or not commit.strip():
         return Revision(installed_version())
+    commit = commit.strip()
+    describe = _git(["describe", "--tags", "--long", "--match", "*[0-9]*"], package_dir)
+    found = re.fullmatch(r"(.+)-(\d+)-g[0-9a-f]+", describe.strip()) if describe else None
+    if found:
+        tag, distance = found.group(1), int(found.group(2))
+    else:  # no tag yet: setuptools-scm counts every commit from its fallback version
+        count = _git(["rev-list", "--count", "HEAD"], package_dir)
+        tag, distance = FALLBACK_VERSION, int(count) if count and count.strip().isdigit() else 0
     status = _git(["status", "--porcelain", "--", "."], package_dir)
     dirty = status is None or bool(status.strip())
-    commits = None
-    if not re.fullmatch(r".+-\d+-g[0-9a-f]+", describe.strip()):
-        count = _git(["rev-list", "--count", "HEAD"], package_dir)
-        commits = int(count) if count and count.strip().isdigit() else None
-    return Revision(scm_version(describe, dirty, commits), commit.strip(), dirty, "git")
+    return Revision(scm_version(tag, distance, commit, dirty), commit, dirty, "git")
 
 
 @functools.lru_cache(maxsize=1)

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 from importlib import metadata
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -19,6 +20,7 @@ from capacity_cli import provenance
 from capacity_cli.cli import main
 from capacity_cli.provenance import (
     ENVIRONMENT_FILE,
+    FALLBACK_VERSION,
     NO_RECORD,
     UNKNOWN_VERSION,
     code_revision,
@@ -200,11 +202,17 @@ def test_version_outside_git_falls_back(tmp_path, monkeypatch):
 
 
 def test_scm_version_follows_setuptools_scm():
-    assert scm_version("6ab8d5d", False, 190) == "0.1.dev190+g6ab8d5d"
-    assert scm_version("6ab8d5d", True, 190) == "0.1.dev190+g6ab8d5d.dirty"
-    assert scm_version("v0.1.0-0-g6ab8d5d", False, None) == "0.1.0"
-    assert scm_version("v0.1.0-12-g6ab8d5d", False, None) == "0.1.1.dev12+g6ab8d5d"
-    assert scm_version("v0.1.0-0-g6ab8d5d", True, None) == "0.1.1.dev0+g6ab8d5d.dirty"
+    sha = "6ab8d5d3c1196afc15daa116cc97b07c3b46cb3a"
+    assert scm_version("0.1.0", 190, sha, False) == "0.1.1.dev190+g6ab8d5d3c"
+    assert scm_version("0.1.0", 190, sha, True) == "0.1.1.dev190+g6ab8d5d3c.dirty"
+    assert scm_version("v0.2.0", 0, sha, False) == "0.2.0"
+    assert scm_version("v0.2.0", 12, sha, False) == "0.2.1.dev12+g6ab8d5d3c"
+    assert scm_version("v0.2.0", 0, sha, True) == "0.2.1.dev0+g6ab8d5d3c.dirty"
+
+
+def test_fallback_version_is_pyprojects():
+    pyproject = (Path(__file__).resolve().parent.parent / "pyproject.toml").read_text()
+    assert f'fallback_version = "{FALLBACK_VERSION}"' in pyproject
 
 
 def test_version_option_and_help_stay_lazy():
