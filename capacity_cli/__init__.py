@@ -5,12 +5,12 @@ sets (:mod:`capacity_cli.datasets`), the capacity search (:mod:`capacity_cli.sea
 measurement (:mod:`capacity_cli.measure`). Conventions follow ``docs/theory.md``.
 
 The names below are imported on first use, so ``import capacity_cli`` (and ``hopcap --help``) stays
-fast.
+fast. ``__version__`` is the installed version (package metadata; setuptools-scm derives it from git
+when hopcap is built), looked up on first use; the code revision recorded with results is
+:func:`capacity_cli.provenance.code_version`, read from git at run time in a checkout.
 """
 
 from importlib import import_module
-
-__version__ = "0.1.0"
 
 _EXPORTS = {
     "BinaryDAM": "models",
@@ -40,6 +40,10 @@ __all__ = ["__version__", *_EXPORTS]
 
 
 def __getattr__(name: str):
+    if name == "__version__":
+        from .provenance import installed_version
+
+        return installed_version()
     if name in _EXPORTS:
         return getattr(import_module(f".{_EXPORTS[name]}", __name__), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -12,7 +12,6 @@ from pathlib import Path
 import click
 from click.core import ParameterSource
 
-from . import __version__
 from .options import (
     MEASURE_OPTIONS,
     click_options,
@@ -52,9 +51,22 @@ class HopcapGroup(click.Group):
             sys.exit(2)
 
 
+def _print_version(ctx: click.Context, _param, value: bool) -> None:
+    """``hopcap --version``: the code revision (from git in a checkout), looked up only when asked."""
+    if not value or ctx.resilient_parsing:
+        return
+    from .provenance import code_version, installed_version
+
+    version, installed = code_version(), installed_version()
+    click.echo(f"hopcap, version {version}" + (f" (installed as {installed})" if installed != version
+                                                 else ""))
+    ctx.exit()
+
+
 @click.group(cls=HopcapGroup, context_settings={"help_option_names": ["-h", "--help"],
                                                 "show_default": True})
-@click.version_option(__version__, prog_name="hopcap")
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_print_version,
+              help="Show the version (the git revision in a checkout) and exit.")
 @click.option("--debug", is_flag=True, help="Show full tracebacks on errors.")
 @click.pass_context
 def main(ctx: click.Context, debug: bool) -> None:
@@ -68,7 +80,7 @@ def main(ctx: click.Context, debug: bool) -> None:
     hopcap fit      fitted exponents with 95% intervals for any results CSV
     hopcap curve    fraction of the stored patterns retrieved at each P (the textbook curve)
     hopcap census   what a network settles into: attractor classes, basins, energy profiles
-    hopcap info     what a pattern file holds
+    hopcap info     what a pattern file holds; for a CSV, its code versions and environments
 
     Example: hopcap measure --model poly --degree 3 -o poly3.csv
     """
@@ -101,6 +113,7 @@ def gen(n, p, dataset, bias, correlation, min_distance, max_tries, code, kind, s
     """
     from .datasets import PatternSpec, dataset_patterns, generate_patterns, pattern_stats, save_patterns
     from .errors import HopcapError
+    from .provenance import code_version
     from .results import check_writable
 
     check_writable(output)
@@ -116,7 +129,7 @@ def gen(n, p, dataset, bias, correlation, min_distance, max_tries, code, kind, s
     if dataset:
         x = dataset_patterns(dataset)[:p]
         stats = pattern_stats(x)
-        save_patterns(output, x, dataset=dataset, hopcap_version=__version__,
+        save_patterns(output, x, dataset=dataset, hopcap_version=code_version(),
                       achieved_bias=stats.bias, achieved_correlation=stats.mean_abs_correlation,
                       achieved_min_distance=stats.min_distance,
                       achieved_mean_distance=stats.mean_distance)
@@ -130,7 +143,7 @@ def gen(n, p, dataset, bias, correlation, min_distance, max_tries, code, kind, s
 
         ps = prototype_set(n, p, prototypes, example_noise, seed)
         save_patterns(output, ps.examples, prototypes=ps.prototypes, prototype_of=ps.prototype_of,
-                      example_noise=example_noise, n=n, p=p, seed=seed, hopcap_version=__version__)
+                      example_noise=example_noise, n=n, p=p, seed=seed, hopcap_version=code_version())
         click.echo(f"wrote {output}: P={p} N={n}, examples of {prototypes} prototypes "
                    f"(example noise {example_noise:g})")
         return
@@ -140,7 +153,7 @@ def gen(n, p, dataset, bias, correlation, min_distance, max_tries, code, kind, s
         from .datasets import sphere_patterns
 
         x = sphere_patterns(n, p, seed=seed)
-        save_patterns(output, x, n=n, p=p, kind=kind, seed=seed, hopcap_version=__version__)
+        save_patterns(output, x, n=n, p=p, kind=kind, seed=seed, hopcap_version=code_version())
         click.echo(f"wrote {output}: P={p} N={n}, sphere")
         _echo_geometry(x)
         return
@@ -152,7 +165,7 @@ def gen(n, p, dataset, bias, correlation, min_distance, max_tries, code, kind, s
 
         described = code_metadata(spec)
     save_patterns(output, x, n=n, p=p, bias=bias, correlation=spec.correlation,
-                  min_distance=spec.min_distance, seed=seed, hopcap_version=__version__,
+                  min_distance=spec.min_distance, seed=seed, hopcap_version=code_version(),
                   achieved_bias=stats.bias, achieved_correlation=stats.mean_abs_correlation,
                   achieved_min_distance=stats.min_distance, achieved_mean_distance=stats.mean_distance,
                   **described)
@@ -181,7 +194,18 @@ def _echo_stats(stats) -> None:
 @main.command()
 @click.argument("path", type=click.Path(dir_okay=False))
 def info(path):
-    """Show the shape, parameters and achieved statistics of a .npy/.npz pattern file."""
+    """Show the shape, parameters and achieved statistics of a .npy/.npz pattern file.
+
+    For a CSV that hopcap wrote (results, curves, predictions, ...): its rows and configurations,
+    the code versions (hopcap_version) of its rows and, for each, the environment record of the
+    CSV's folder (environment.json: code revision, dependency versions, CPU, threads).
+    """
+    if path.lower().endswith(".csv"):
+        from .provenance import csv_report
+
+        for line in csv_report(path):
+            click.echo(line)
+        return
     import numpy as np
 
     from .datasets import load_any_patterns, pattern_stats

@@ -341,8 +341,8 @@ def trace_rows(recalls: Recalls, cells: dict) -> list[dict]:
 def curve_trial(config, trial: int, ps: list[int], trace: bool = False, threads: int = 1) -> CurveTrial:
     """Successes at every P of ``ps`` for one trial of ``config`` (its patterns and dynamics seed are
     those of ``hopcap measure``'s trial), and that trial's P_max by the search (limit max(ps))."""
-    from . import __version__
     from .measure import dynamics_seed, trial_source
+    from .provenance import code_version
     from .search import capacity_of_sequence
 
     start = time.perf_counter()
@@ -361,7 +361,7 @@ def curve_trial(config, trial: int, ps: list[int], trace: bool = False, threads:
     base = {**config.columns(), "p_cap": limit, "search": "curve"}
     rows = [{**base, "trial": trial, "p": p, "alpha": p / config.n, "successes": k, "fraction": k / p,
              "p_max": outcome.p_max, "capped": outcome.capped, "elapsed_s": round(elapsed, 6),
-             "threads": threads, "hopcap_version": __version__} for p, k in zip(ps, counts, strict=True)]
+             "threads": threads, "hopcap_version": code_version()} for p, k in zip(ps, counts, strict=True)]
     traces = []
     if trace:
         for p in ps:
@@ -425,6 +425,7 @@ and P (those read and those new)."""
 def append_table(path: str | os.PathLike, columns: list[str], rows: Iterable[dict]) -> None:
     """Append ``rows`` to a CSV with header ``columns`` in one write under the file's lock, flushed
     and fsynced (results.append_rows's discipline); a file with another header is refused."""
+    from .provenance import note_rows
     from .results import _csv_line, first_line_and_prefix, migrate_file, results_lock
 
     rows = list(rows)
@@ -450,6 +451,7 @@ def append_table(path: str | os.PathLike, columns: list[str], rows: Iterable[dic
             out.write(text)
             out.flush()
             os.fsync(out.fileno())
+        note_rows(path, rows)  # the folder's environment record, for rows with a hopcap_version
 
 
 def write_table(path: str | os.PathLike, columns: list[str], rows: Iterable[dict]) -> None:

@@ -18,7 +18,6 @@ from typing import Any
 
 import numpy as np
 
-from . import __version__
 from ._compile import thread_count
 from .criteria import allowed_failures
 from .datasets import (
@@ -37,6 +36,7 @@ from .datasets import (
 )
 from .errors import HopcapError
 from .limits import DEFAULT_P_CAP, P_CAP_MAX, TRIALS_MAX, check_memory
+from .provenance import code_version
 from .results import CONFIG_COLUMNS, SharedResults, config_key, is_blank
 from .search import DegreeOutcome, SearchOutcome, capacity_of_sequence, smallest_storing_degree
 from .stats import Summary, summarize
@@ -367,7 +367,7 @@ def result_row(config: MeasureConfig, trial: int, result: TrialResult, threads: 
         "achieved_correlation": result.achieved_correlation,
         "elapsed_s": round(result.elapsed_s, 6),
         "threads": threads,
-        "hopcap_version": __version__,
+        "hopcap_version": code_version(),
         **(getattr(result.outcome, "extra", None) or {}),
     }
 

@@ -687,7 +687,7 @@ def prediction_configs(values: dict, given: set[str]) -> list:
 def prediction_row(config) -> dict:
     """One CSV row: the configuration columns of ``hopcap measure`` and the predicted law of P_max,
     with the headline asymptotic law (theory.laws_for) at the same N."""
-    from . import __version__
+    from .provenance import code_version
     from .theory import laws_for
 
     pred = predict_capacity(config.model, config.n, config.criterion.threshold)
@@ -698,7 +698,7 @@ def prediction_row(config) -> dict:
            "method": pred.method,
            "law": laws[0].label if laws else "",
            "law_value": float(laws[0](config.n)) if laws else float("nan"),
-           "hopcap_version": __version__}
+           "hopcap_version": code_version()}
     return row
 
 
@@ -706,12 +706,14 @@ def write_predictions(rows: list[dict], path: str) -> None:
     """Write prediction rows as CSV (configuration columns first, as ``hopcap measure`` orders them)."""
     import pandas as pd
 
+    from .provenance import note_rows
     from .results import CONFIG_COLUMNS
 
     frame = pd.DataFrame(rows)
     config = [c for c in CONFIG_COLUMNS if c in frame.columns]
     frame = frame[config + [c for c in PREDICTION_COLUMNS if c in frame.columns]]
     frame.to_csv(path, index=False)
+    note_rows(path, rows)  # the folder's environment record (no numba threads: nothing is measured)
 
 
 def read_predictions(paths) -> pd.DataFrame:  # noqa: F821

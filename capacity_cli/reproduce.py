@@ -7,7 +7,8 @@ space-separated (``n`` = ``16 32 64``), a blank cell takes the option's default,
 ``patterns`` path is relative to the working directory.
 :func:`run_batch` measures every row into ``<results>/<profile>/<study>.csv`` (resumable:
 finished trials are skipped), then draws ``<study>.png/.pdf`` and writes ``summary.csv`` and
-``summary.md`` with the fitted laws against theory.
+``summary.md`` with the fitted laws against theory. ``<results>/<profile>/environment.json`` records
+the environment of the run (capacity_cli.provenance).
 
 Run it with ``make reproduce`` (``PROFILE=full`` for the long profile) or
 ``python -m capacity_cli.reproduce --profile quick``.
@@ -38,6 +39,7 @@ import click
 import numpy as np
 import pandas as pd
 
+from ._compile import max_threads
 from .errors import HopcapError
 from .families import family_of
 from .fit import fit_trials
@@ -55,6 +57,7 @@ from .plotting import (
     sweep_groups,
     sweep_label,
 )
+from .provenance import note_environment
 from .results import load_results
 from .stats import summarize
 from .theory import expected_loglog_slope, mutual_information_rate
@@ -390,6 +393,11 @@ def run_batch(profile: str = "quick", results: str | Path = "results", seed: int
         table = read_batch(path)
     out_dir = Path(results) / profile
     out_dir.mkdir(parents=True, exist_ok=True)
+    # the environment record of out_dir (environment.json), once, for every file of the batch: the
+    # study modules' own tables too (with the numba threads the batch's measurements run with); a
+    # pass that measures nothing makes no record
+    if measure:
+        note_environment(out_dir, threads=min(threads or max_threads(), max_threads()))
     studies: dict[str, list[MeasureConfig]] = {}
     if table is not None:
         for study, config in batch_configs(table, seed=seed):

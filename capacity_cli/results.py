@@ -30,6 +30,7 @@ from filelock import FileLock
 
 from .errors import HopcapError
 from .families import family_columns, family_legacy, family_outcome_columns
+from .provenance import note_rows
 
 if TYPE_CHECKING:  # pandas is imported where frames are made: a measurement without -o needs none
     import pandas as pd
@@ -471,6 +472,7 @@ def _append_locked(path: Path, rows: list[dict]) -> None:
         out.write(text)
         out.flush()
         os.fsync(out.fileno())
+    note_rows(path, rows)  # the folder's environment record (provenance), once per process
 
 
 def append_rows(path: str | os.PathLike, rows: Iterable[dict]) -> None:
