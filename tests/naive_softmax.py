@@ -130,11 +130,16 @@ def separation(X) -> np.ndarray:
     return np.array(out)
 
 
-def min_angle_deg(X) -> float:
+def min_hamming(X) -> int:
+    """The smallest Hamming distance between two +-1 rows, counted position by position (exact).
+    Their largest cosine is (N - 2 d) / N: x_i.x_j = N - 2 d(i, j) and |x_i|^2 = N."""
+    X = np.asarray(X)
+    assert np.isin(X, (-1, 1)).all()
+    return min(naive.hamming(X[i], X[j]) for i in range(len(X)) for j in range(i + 1, len(X)))
+
+
+def max_cosine(X) -> float:
+    """The largest cosine between two rows, pair by pair in float64: x_i.x_j / (|x_i| |x_j|)."""
     X = np.asarray(X, dtype=np.float64)
-    best = math.inf
-    for i in range(len(X)):
-        for j in range(i + 1, len(X)):
-            c = X[i] @ X[j] / (np.linalg.norm(X[i]) * np.linalg.norm(X[j]))
-            best = min(best, math.degrees(math.acos(max(-1.0, min(1.0, c)))))
-    return best
+    return max(float(X[i] @ X[j]) / (math.sqrt(X[i] @ X[i]) * math.sqrt(X[j] @ X[j]))
+               for i in range(len(X)) for j in range(i + 1, len(X)))

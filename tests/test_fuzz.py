@@ -116,8 +116,9 @@ PATTERN_FILES = ["good.npy", "good.npz", "three_d.npy", "ternary.npy", "nan.npy"
 #: Result files that every command must read or refuse in one line on this branch.
 CSV_FILES = ["good.csv", "header.csv", "empty.csv", "other.csv", "garbage.csv", "folder",
              "missing.csv", "fraction_trial.csv", "truncated.csv"]
-#: Broken results that plot/fit do not yet refuse cleanly (their validation is another branch's).
-CSV_FILES_PENDING = ["text_pmax.csv", "nan_n.csv"]
+#: Results files with invalid rows, and the column of their first problem (on line 2): fit and plot
+#: must refuse each in one line naming the file, the line and the column (results.read_checked).
+CSV_FILES_INVALID_ROWS = {"text_pmax.csv": "p_max", "nan_n.csv": "n", "fraction_trial.csv": "trial"}
 
 MEASURE_VALUES = {
     "--model": st.sampled_from(["hebbian", "poly", "rectpoly", "exp", "POLY", "", "x"]),
@@ -200,10 +201,17 @@ def test_fuzz_fit_and_plot(files, data):
     check(invoke(args))
 
 
-@pytest.mark.parametrize("name", CSV_FILES_PENDING)
+@pytest.mark.parametrize("name", CSV_FILES_INVALID_ROWS)
 def test_fit_and_plot_refuse_broken_results(files, name):
-    for command in (["fit"], ["plot", "-o", str(files / "pending")]):
-        check(invoke([*command, str(files / name)]))
+    """Exit 2 and exactly one line, ``Error: FILE line 2, column C: ...``; never a fit or a figure
+    of the rows that remain."""
+    path = files / name
+    for command in (["fit"], ["plot", "-o", str(files / "refused")]):
+        result = invoke([*command, str(path)])
+        check(result, allowed_ok=False)
+        assert result.output.startswith(f"Error: {path} line 2, column {CSV_FILES_INVALID_ROWS[name]}: "), \
+            result.output
+    assert not list(files.glob("refused*"))
 
 
 BATCH_HEADER = "study,model,n,trials,p_max"

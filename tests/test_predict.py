@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import itertools
 import math
-from fractions import Fraction
 
 import numpy as np
 import pytest
 
 from capacity_cli.criteria import Stable
 from capacity_cli.errors import HopcapError
-from capacity_cli.models import BinaryDAM, energy_integer, exp_polynomial_sign
+from capacity_cli.models import BinaryDAM
 from capacity_cli.predict import (
     crosstalk_law,
     exact_support,
@@ -25,43 +23,22 @@ from capacity_cli.predict import (
 )
 from capacity_cli.search import make_checker
 
+try:  # tests/ as a package
+    from . import naive_predict
+except ImportError:
+    import naive_predict
+
 INTEGER_MODELS = [BinaryDAM("hebbian"), BinaryDAM("poly", degree=2), BinaryDAM("poly", degree=3),
                   BinaryDAM("poly", degree=4), BinaryDAM("rectpoly", degree=3),
                   BinaryDAM("rectpoly", degree=2)]
 TINY = [(2, 3), (3, 2), (3, 3), (4, 3), (5, 3), (6, 3), (4, 4), (3, 5), (2, 6), (5, 4)]
 
 
-def brute_unit_failure(model: BinaryDAM, n: int, p: int) -> Fraction:
-    """P(unit 0 of pattern nu is unstable) by enumerating every set of the other P - 1 patterns
-    (nu = all ones, which loses nothing: xi_mu * xi_nu is uniform), straight from the energy:
-    dE = sum_mu F(m_mu) - F(m_mu - 2 s_mu) < 0, ties (dE = 0) kept. exp in exact arithmetic: the
-    gain is an integer polynomial in q = e^(2 beta) (counts at the levels m_j = -N-2+2j)."""
-    bad = 0
-    rows = np.array(list(itertools.product((-1, 1), repeat=n)), dtype=np.int64)
-    for choice in itertools.product(range(len(rows)), repeat=p - 1):
-        x = rows[list(choice)]
-        if model.is_integer:
-            def f(m):
-                return energy_integer(model, m)
-            de = f(n) - f(n - 2) + sum(f(int(r.sum())) - f(int(r.sum()) - 2 * int(r[0])) for r in x)
-            bad += de < 0
-        else:
-            counts = [0] * (n + 3)
-            counts[n + 1] += 1
-            counts[n] -= 1
-            for r in x:
-                m, s = int(r.sum()), int(r[0])
-                counts[(m + n + 2) // 2] += 1
-                counts[(m - 2 * s + n + 2) // 2] -= 1
-            bad += exp_polynomial_sign(counts, model.beta) < 0
-    return Fraction(bad, len(rows) ** (p - 1))
-
-
 @pytest.mark.parametrize("model", INTEGER_MODELS, ids=lambda m: m.label)
 @pytest.mark.parametrize("n,p", TINY)
 def test_exact_convolution_matches_enumeration(model, n, p):
     # the only error of the lattice convolution is the FFT's rounding: 1e-12 relative
-    expected = brute_unit_failure(model, n, p)
+    expected = naive_predict.unit_failure_enumerated(model, n, p)
     got = math.exp(unit_failure_exact(crosstalk_law(model, n), p))
     if expected == 0:
         assert got == 0.0
@@ -74,7 +51,7 @@ def test_exact_convolution_matches_enumeration(model, n, p):
 def test_exp_level_convolution_matches_enumeration(beta, n, p):
     # every level and every term conditioned on: exact up to float sums (ties decided exactly)
     model = BinaryDAM("exp", beta=beta)
-    expected = brute_unit_failure(model, n, p)
+    expected = naive_predict.unit_failure_enumerated(model, n, p)
     got = math.exp(unit_failure_conditioned(crosstalk_law(model, n), p, big_levels=n, big_terms=p - 1))
     assert got == pytest.approx(float(expected), rel=1e-12, abs=1e-15)
 
@@ -83,7 +60,7 @@ def test_exp_level_convolution_matches_enumeration(beta, n, p):
 @pytest.mark.parametrize("n,p", [(3, 3), (4, 3), (3, 4), (5, 3), (2, 6)])
 def test_integer_level_enumeration_matches_enumeration(model, n, p):
     # every level and term conditioned on: exact integer decisions, float sums of probabilities
-    expected = brute_unit_failure(model, n, p)
+    expected = naive_predict.unit_failure_enumerated(model, n, p)
     got = math.exp(unit_failure_conditioned(crosstalk_law(model, n), p, big_levels=n, big_terms=p - 1))
     assert got == pytest.approx(float(expected), rel=1e-12, abs=1e-15)
 

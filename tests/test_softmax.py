@@ -228,14 +228,36 @@ def test_separation_and_geometry(rng):
     for kind in ("pm1", "sphere"):
         x = random_patterns(rng, 25, 10, kind)
         np.testing.assert_allclose(separation(x, block=4), naive.separation(x), rtol=1e-12, atol=1e-9)
-        geo = pattern_kind_stats(x)
-        assert geo.min_angle_deg == pytest.approx(naive.min_angle_deg(x), abs=1e-6)
+    # +-1 rows: the largest cosine is exactly (N - 2 d_min) / N from the integer minimum Hamming
+    # distance, so it is compared for equality (int / int is correctly rounded), and so is the angle
+    # it gives; a duplicated row (d_min = 0, the case whose arccos turned 1 - 2^-53 into 1e-6
+    # degrees) must give exactly 0 degrees.
+    for dup in (False, True):
+        for n in (10, 33, 64):
+            x = random_patterns(rng, 25, n, "pm1")
+            if dup:
+                x[11] = x[4]
+            d = naive.min_hamming(x)
+            assert (d == 0) == dup
+            geo = pattern_kind_stats(x, block=4) if n == 33 else pattern_kind_stats(x)
+            assert geo.max_cos == (n - 2 * d) / n
+            assert geo.min_angle_deg == math.degrees(math.acos((n - 2 * d) / n))
+            assert (geo.min_angle_deg == 0.0) == dup
+    # Real rows: float32 entries, so every product is exact in float64 and a dot product of N terms
+    # is off by at most (N - 1) u |x_i| |x_j| (u = eps / 2, Cauchy-Schwarz); each squared norm by as
+    # much relatively, the square roots and the division add 3 u: each side's cosine is within
+    # (2 N + 2) u = (N + 1) eps of the true one, so they differ by at most 2 (N + 1) eps.
+    for n in (2, 10, 300):
+        x = random_patterns(rng, 25, n, "sphere")
+        tol = 2 * (n + 1) * np.finfo(np.float64).eps
+        assert abs(pattern_kind_stats(x).max_cos - naive.max_cosine(x)) <= tol
     x = random_patterns(rng, 25, 10, "pm1")
     d = (10 - x.astype(np.int64) @ x.T.astype(np.int64)) // 2
     np.fill_diagonal(d, 99)
     np.testing.assert_array_equal(separation(x), 2 * d.min(axis=1))
     assert separation(x[:1])[0] == math.inf
     assert math.isnan(pattern_kind_stats(x[:1]).min_angle_deg)
+    assert math.isnan(pattern_kind_stats(x[:1]).max_cos)
 
 
 # --------------------------------------------------------------------------------------------------

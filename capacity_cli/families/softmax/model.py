@@ -229,35 +229,41 @@ class PatternGeometry:
     min_norm: float
     max_norm: float
     min_angle_deg: float  # smallest angle between two rows, degrees (nan when P < 2)
+    max_cos: float = float("nan")  # largest cosine between two rows (nan when P < 2)
 
 
 def _max_offdiag_cos(x: np.ndarray, block: int = ker.BLOCK) -> float:
+    """max_{i != j} x_i.x_j / sqrt(|x_i|^2 |x_j|^2). For +-1 rows (N^2 < 2^53) the dot products and
+    squared norms are exact integers and sqrt(N * N) = N exactly, so the cosine is m / N correctly
+    rounded: duplicate rows give exactly 1 (angle 0), not 1 - 2^-53 (about 1e-6 degrees)."""
     xf = np.asarray(x, dtype=np.float64)
-    unit = xf / np.linalg.norm(xf, axis=1, keepdims=True)
+    sq = np.einsum("ij,ij->i", xf, xf)
     best = -np.inf
-    block = max(1, min(block, MAX_BLOCK_CELLS // len(unit)))
-    for a in range(0, len(unit), block):
-        g = unit[a:a + block] @ unit.T
+    block = max(1, min(block, MAX_BLOCK_CELLS // len(xf)))
+    for a in range(0, len(xf), block):
+        g = (xf[a:a + block] @ xf.T) / np.sqrt(np.outer(sq[a:a + block], sq))
         rows = np.arange(g.shape[0])
         g[rows, a + rows] = -np.inf
         best = max(best, float(g.max()))
     return best
 
 
-def pattern_kind_stats(x: np.ndarray) -> PatternGeometry:
-    """Row norms (min, max) and the minimum pairwise angle in degrees, blocked (O(block x P) memory)."""
+def pattern_kind_stats(x: np.ndarray, block: int = ker.BLOCK) -> PatternGeometry:
+    """Row norms (min, max), the largest pairwise cosine and the minimum pairwise angle in degrees,
+    blocked (O(block x P) memory). The cosine is exact (correctly rounded) for +-1 rows."""
     xf = np.asarray(x, dtype=np.float64)
     if xf.ndim != 2 or xf.shape[0] < 1:
         raise HopcapError(f"patterns must be a non-empty 2-D array, got shape {xf.shape}")
     norms = np.linalg.norm(xf, axis=1)
     if xf.shape[0] < 2:
-        angle = float("nan")
+        cos = angle = float("nan")
     elif norms.min() == 0:
         raise HopcapError("a zero pattern has no direction")
     else:
-        angle = math.degrees(math.acos(min(1.0, max(-1.0, _max_offdiag_cos(xf)))))
+        cos = min(1.0, max(-1.0, _max_offdiag_cos(xf, block)))
+        angle = math.degrees(math.acos(cos))
     return PatternGeometry(p=xf.shape[0], n=xf.shape[1], min_norm=float(norms.min()),
-                           max_norm=float(norms.max()), min_angle_deg=angle)
+                           max_norm=float(norms.max()), min_angle_deg=angle, max_cos=cos)
 
 
 def separation(x: np.ndarray, block: int = ker.BLOCK) -> np.ndarray:
