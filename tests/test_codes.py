@@ -50,6 +50,7 @@ def naive_encode(generator: np.ndarray, message: np.ndarray) -> np.ndarray:
 # ------------------------------------------------------------------------------ construction
 
 
+@pytest.mark.slow
 def test_generator_matches_galois_on_every_bch_code_of_length_7_and_15():
     """Independent reference: the galois package's BCH codes over the same field (Conway
     polynomial), every Bose distance of lengths 7 and 15 (exact matrix equality;

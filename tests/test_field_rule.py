@@ -40,12 +40,22 @@ def tie_cases(n: int, rng) -> list[np.ndarray]:
             np.array([xi], dtype=np.int8)]
 
 
-@pytest.mark.parametrize("model", FIELD_MODELS, ids=IDS)
-def test_stability_matches_naive(model):
+#: (model, which cases): every case for the exact-integer models; the exp models' cases of more than
+#: 100 entries (400-digit twins) in the slow suite.
+STABILITY_RUNS = [pytest.param(m, "all", id=i) for m, i in zip(FIELD_MODELS, IDS, strict=True)
+                  if m.name != "exp"] + \
+    [pytest.param(m, size, id=f"{i}-{size}", marks=pytest.mark.slow if size == "large" else ())
+     for m, i in zip(FIELD_MODELS, IDS, strict=True) if m.name == "exp" for size in ("small", "large")]
+
+
+@pytest.mark.parametrize("model,size", STABILITY_RUNS)
+def test_stability_matches_naive(model, size):
     rng = np.random.default_rng(zlib.crc32(model.label.encode()))
     cases = tie_cases(9, rng) + tie_cases(64, rng)
     for n, p in [(5, 3), (8, 12), (13, 20), (33, 30), (65, 9)]:
         cases.append(rng.choice(PM1, size=(p, n)))
+    if size != "all":
+        cases = [x for x in cases if (x.size <= 100) == (size == "small")]
     for x in cases:
         p, n = x.shape
         expected = naive.stable_mask(model, x)
@@ -75,7 +85,9 @@ def test_hebbian_field_rule_is_the_network_with_its_diagonal():
     assert differs > 0
 
 
-@pytest.mark.parametrize("model", FIELD_MODELS, ids=IDS)
+@pytest.mark.parametrize("model", [  # exp beta = 2 and 30 (400-digit twins) in the slow suite
+    pytest.param(m, id=i, marks=pytest.mark.slow if m.name == "exp" and m.beta > 1 else ())
+    for m, i in zip(FIELD_MODELS, IDS, strict=True)])
 @pytest.mark.parametrize("criterion", [Retrieve(noise=0.2, max_sweeps=20, threshold=0.05),
                                        Overlap(min_overlap=0.9, noise=0.1, max_sweeps=3, threshold=0.05)],
                          ids=["retrieve", "overlap"])
@@ -93,14 +105,15 @@ def test_dynamics_match_naive(model, criterion):
             np.testing.assert_array_equal(checker.converged, converged)
 
 
-@pytest.mark.parametrize("model", [BinaryDAM("poly", degree=3, rule="field"),
-                                   BinaryDAM("exp", beta=1.0, rule="field"),
-                                   BinaryDAM("poly", degree=30, rule="field")],
-                         ids=lambda m: m.label)
-def test_whole_search_matches_naive(model):
+@pytest.mark.parametrize("model,p,n", [
+    (BinaryDAM("poly", degree=3, rule="field"), 60, 12),
+    (BinaryDAM("exp", beta=1.0, rule="field"), 24, 8),
+    pytest.param(BinaryDAM("exp", beta=1.0, rule="field"), 60, 12, marks=pytest.mark.slow),
+    (BinaryDAM("poly", degree=30, rule="field"), 60, 12)], ids=lambda v: getattr(v, "label", v))
+def test_whole_search_matches_naive(model, p, n):
     for trial in range(3):
-        x = np.random.default_rng([9, trial]).choice(PM1, size=(60, 12))
-        got = capacity_of_sequence(model, Stable(), source(x), 12, len(x)).p_max
+        x = np.random.default_rng([9, trial]).choice(PM1, size=(p, n))
+        got = capacity_of_sequence(model, Stable(), source(x), n, len(x)).p_max
         want = largest_storable(lambda p, x=x: bool(naive.stable_mask(model, x[:p]).all()), len(x)).p_max
         assert got == want
 

@@ -187,6 +187,7 @@ def test_fuzz_gen_and_info(files, data):
     check(invoke(["info", str(files / target)]))
 
 
+@pytest.mark.slow
 @FUZZ
 @given(data=st.data())
 def test_fuzz_fit_and_plot(files, data):

@@ -67,7 +67,7 @@ def test_integer_level_enumeration_matches_enumeration(model, n, p):
 
 @pytest.mark.parametrize("model,n,ps", [
     (BinaryDAM("rectpoly", degree=7), 10, [13, 20]),
-    (BinaryDAM("poly", degree=8), 12, [10]),
+    pytest.param(BinaryDAM("poly", degree=8), 12, [10], marks=pytest.mark.slow),
     (BinaryDAM("poly", degree=5), 16, [20, 40, 60]),
 ], ids=["rectpoly7", "poly8", "poly5"])
 def test_conditioned_saddlepoint_against_convolution_at_high_degree(model, n, ps):
