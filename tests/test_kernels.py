@@ -963,8 +963,7 @@ def _assert_same(a, b, path="result"):
         assert a == b, path
 
 
-@pytest.mark.parametrize("model", [pytest.param(m, id=i, marks=pytest.mark.slow if m.name == "exp" else ())
-                                   for m, i in zip(SOME_MODELS, SOME_IDS, strict=True)])
+@pytest.mark.parametrize("model", SOME_MODELS, ids=SOME_IDS)
 def test_results_do_not_depend_on_thread_count(model):
     if max_threads() < 2:
         pytest.skip("numba was started with one thread")

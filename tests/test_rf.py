@@ -207,7 +207,6 @@ def test_capacity_search_on_naive_decisions():
 # convergence to the exact model
 # ---------------------------------------------------------------------------------------------
 
-@pytest.mark.slow
 def test_decisions_converge_to_the_exact_model():
     """Per-pattern stability decisions at N = 16, beta = 10 (exact counterpart: exp at 10/64) on 30
     random sets of P = 12 patterns (360 decisions; the exact model keeps 79% of the patterns
