@@ -253,3 +253,61 @@ def test_a_long_legend_goes_under_its_panel_and_a_short_one_stays_inside():
     legend = ax.get_legend().get_window_extent()
     assert legend.x0 >= 0 and legend.x1 <= fig.bbox.width
     plt.close(fig)
+
+
+_COMPILE_ONE_KERNEL = """
+import numpy as np
+from capacity_cli.kernels.bits import overlap_matrix, pack_rows
+packed = pack_rows(np.ones((2, 70), dtype=np.int8))
+overlap_matrix(packed, packed, 70)
+print("stdout only")
+"""
+
+
+def test_compiling_into_an_empty_cache_is_said_once_on_the_real_stderr(tmp_path):
+    """The first command of a fresh install compiles for tens of seconds: it says so once, on stderr
+    (never stdout), and only while the cache folder is empty."""
+    import os
+
+    from capacity_cli._compile import COMPILE_NOTICE
+
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "cache"), "HOPCAP_NUMBA_CACHE": "1"}
+    notice = COMPILE_NOTICE.format(where=tmp_path / "cache")
+    cold = subprocess.run([sys.executable, "-c", _COMPILE_ONE_KERNEL], env=env, capture_output=True,
+                          text=True, check=True)
+    assert cold.stdout == "stdout only\n"
+    assert cold.stderr.count("hopcap: compiling") == 1 and notice in cold.stderr  # two kernels, once
+    warm = subprocess.run([sys.executable, "-c", _COMPILE_ONE_KERNEL], env=env, capture_output=True,
+                          text=True, check=True)
+    assert "compiling" not in warm.stderr
+    off = subprocess.run([sys.executable, "-c", _COMPILE_ONE_KERNEL],
+                         env={**env, "NUMBA_CACHE_DIR": str(tmp_path / "other"), "HOPCAP_NUMBA_CACHE": "0"},
+                         capture_output=True, text=True, check=True)
+    assert "compiling" not in off.stderr  # no cache: nothing is "once"
+
+
+def test_compile_notice_skips_other_libraries_and_goes_to_dunder_stderr(tmp_path, monkeypatch):
+    import types
+
+    import numba
+
+    from capacity_cli import _compile
+
+    real = io.StringIO()
+    monkeypatch.setattr(sys, "__stderr__", real)
+    monkeypatch.setattr(numba.config, "CACHE_DIR", str(tmp_path / "absent"))
+    monkeypatch.setattr(_compile, "CACHE", True)
+
+    def event(module):
+        func = types.SimpleNamespace(__module__=module)
+        return types.SimpleNamespace(data={"dispatcher": types.SimpleNamespace(py_func=func)})
+
+    notice = _compile.CompileNotice()
+    notice.on_start(event("galois._fields"))  # another library's function: not ours to announce
+    assert real.getvalue() == "" and not notice.decided
+    notice.on_start(event("capacity_cli.kernels.bits"))
+    notice.on_start(event("capacity_cli.kernels.census"))
+    assert real.getvalue().count("hopcap: compiling") == 1
+    (tmp_path / "full" / "kernels_x").mkdir(parents=True)
+    (tmp_path / "full" / "kernels_x" / "bits.pack_rows-43.py311.nbi").write_bytes(b"")
+    assert _compile.cache_is_empty(tmp_path / "absent") and not _compile.cache_is_empty(tmp_path / "full")
