@@ -6,14 +6,14 @@ BIN := $(VENV)/bin
 PROFILE ?= quick
 STAMP := $(VENV)/.installed
 
-#: the study profiles make reproduce runs after configs/$(PROFILE).csv; each writes results/<profile>/
+#: the study profiles make reproduce runs after capacity_cli/configs/$(PROFILE).csv; each writes results/<profile>/
 STUDY_PROFILES := structured modern rf kernel learning census separation curves dynamics predict
 
 .PHONY: install test lint bench reproduce clean help
 
 help:
 	@echo "make test        install (.venv) and run the test suite"
-	@echo "make reproduce   run configs/$(PROFILE).csv and every study profile below, draw every figure"
+	@echo "make reproduce   run capacity_cli/configs/$(PROFILE).csv and every study profile below, draw every figure"
 	@echo "                 (prints an estimate first, from the times recorded in results/; measured:"
 	@echo "                 13 min 42 s in all on 2 idle cores from a fresh clone, quick 4 min 53 s;"
 	@echo "                 PROFILE=full: larger N, its batch 72 min; make reproduce-full: that batch alone)"

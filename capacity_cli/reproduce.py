@@ -1,9 +1,9 @@
 """The reproduction batch: the three classical scaling laws, as data.
 
-A batch is a CSV table (``configs/<profile>.csv``), one row per run: ``study`` (the figure it belongs
-to) and any option of ``hopcap measure`` as a column of the same name (underscores for dashes:
-``n``, ``max_sweeps``, ``p_max``, ...), parsed and checked exactly like the option; lists are
-space-separated (``n`` = ``16 32 64``), a blank cell takes the option's default, and a
+A batch is a CSV table (``capacity_cli/configs/<profile>.csv``, shipped with the package), one row per
+run: ``study`` (the figure it belongs to) and any option of ``hopcap measure`` as a column of the same
+name (underscores for dashes: ``n``, ``max_sweeps``, ``p_max``, ...), parsed and checked exactly like the
+option; lists are space-separated (``n`` = ``16 32 64``), a blank cell takes the option's default, and a
 ``patterns`` path is relative to the working directory.
 :func:`run_batch` measures every row into ``<results>/<profile>/<study>.csv`` (resumable:
 finished trials are skipped), then draws ``<study>.png/.pdf`` and writes ``summary.csv`` and
@@ -19,7 +19,7 @@ family's comparisons, a census). It may define any of:
 - ``DRAW``: study name -> ``draw(df, stem) -> list[LawRow]``, which draws ``<stem>.png/.pdf`` and
   summarises that study's rows instead of the default drawing;
 - ``extra(out_dir, seed, threads, progress, frames) -> list[LawRow]``: run after the batch (or
-  alone, when the profile has no ``configs/<profile>.csv``), writing its own files under
+  alone, when the profile has no ``capacity_cli/configs/<profile>.csv``), writing its own files under
   ``out_dir``; ``frames`` maps each batch study to its loaded rows;
 - ``notes(out_dir, summary) -> str``: Markdown appended to ``summary.md`` (the plain answers).
 """
@@ -59,7 +59,8 @@ from .results import load_results
 from .stats import summarize
 from .theory import expected_loglog_slope, mutual_information_rate
 
-CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
+#: The batch tables (and the timing table), shipped inside the package.
+CONFIG_DIR = Path(__file__).resolve().parent / "configs"
 #: Columns a batch table must have; every other column is an option of ``hopcap measure``.
 BATCH_REQUIRED = ["study", "model"]
 STUDY_TITLES = {
@@ -286,8 +287,22 @@ def profile_module(profile: str):
     return import_module(name)
 
 
-#: Where the committed results (and their recorded times) of each profile live.
-RESULTS_DIR = Path(__file__).resolve().parent.parent / "results"
+def checkout_results() -> Path | None:
+    """The committed ``results/`` of the source checkout this package runs from (an editable install
+    or ``python -m`` in the checkout), or None for an installed copy (``pip install .``: no
+    ``results/`` beside site-packages' ``capacity_cli``)."""
+    root = Path(__file__).resolve().parent.parent
+    if (root / "pyproject.toml").is_file() and (root / "results").is_dir():
+        return root / "results"
+    return None
+
+
+#: Where the committed results (and their recorded times) of each profile live; None when installed.
+RESULTS_DIR = checkout_results()
+
+
+def _reference(profile: str) -> Path | None:
+    return RESULTS_DIR / profile if RESULTS_DIR is not None else None
 
 
 @dataclass(frozen=True)
@@ -311,7 +326,7 @@ class Estimate:
 
 
 def estimate_batch(studies: dict[str, list[MeasureConfig]], out_dir: Path,
-                   reference_dir: Path) -> Estimate:
+                   reference_dir: Path | None) -> Estimate:
     """The trials of ``studies`` not yet in ``out_dir``, timed by the mean elapsed_s of the same
     configuration in ``out_dir`` or, failing that, in ``reference_dir`` (the committed results)."""
     from .results import config_key, is_blank
@@ -326,7 +341,7 @@ def estimate_batch(studies: dict[str, list[MeasureConfig]], out_dir: Path,
     for study, configs in studies.items():
         done: dict[tuple, set[int]] = {}
         times: dict[tuple, list[float]] = {}
-        for where in (out_dir, reference_dir):
+        for where in (out_dir, reference_dir) if reference_dir is not None else (out_dir,):
             for row in rows(where / f"{study}.csv"):
                 key = config_key(row)
                 if where == out_dir:
@@ -341,10 +356,11 @@ def estimate_batch(studies: dict[str, list[MeasureConfig]], out_dir: Path,
                 seconds += left * sum(times[key]) / len(times[key])
             elif left:
                 untimed += 1
+    source = str(reference_dir or out_dir)
     try:
-        source = str(reference_dir.relative_to(Path.cwd()))
+        source = str(Path(source).relative_to(Path.cwd()))
     except ValueError:
-        source = str(reference_dir)
+        pass
     return Estimate(trials, seconds, untimed, source)
 
 
@@ -367,7 +383,7 @@ def print_estimates(profiles: list[str], results: str | Path, seed: int = 0) -> 
         if not studies:
             print(f"{profile}: no capacity batch; the work of its study module is not estimated")
             continue
-        estimate = estimate_batch(studies, Path(results) / profile, RESULTS_DIR / profile)
+        estimate = estimate_batch(studies, Path(results) / profile, _reference(profile))
         total += estimate.seconds
         print(f"{profile}: {estimate.line()}")
     print(f"in all about {total / 60:.0f} min of recorded trial time, not counting the study modules' "
@@ -393,7 +409,7 @@ def run_batch(profile: str = "quick", results: str | Path = "results", seed: int
         for study, config in batch_configs(table, seed=seed):
             studies.setdefault(study, []).append(config)
     if studies:
-        print(estimate_batch(studies, out_dir, RESULTS_DIR / profile).line(), flush=True)
+        print(estimate_batch(studies, out_dir, _reference(profile)).line(), flush=True)
     custom = getattr(module, "DRAW", {})
     summary: list[LawRow] = []
     frames: dict[str, pd.DataFrame] = {}
@@ -447,7 +463,8 @@ def _checked(name: str):
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--profile", default="quick", help="configs/<profile>.csv (quick or full)")
+    parser.add_argument("--profile", default="quick",
+                        help="capacity_cli/configs/<profile>.csv (quick, full or a study profile)")
     parser.add_argument("--batch", default=None, help="a batch table to run instead of a profile")
     parser.add_argument("--results", default="results", help="output folder")
     parser.add_argument("--seed", type=_checked("seed"), default=0)
