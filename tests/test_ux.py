@@ -11,12 +11,14 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 from click.testing import CliRunner
 
 from capacity_cli.cli import main
 from capacity_cli.measure import PlainProgress
 from capacity_cli.reproduce import batch_configs, estimate_batch, read_batch, run_batch
 from capacity_cli.results import load_results, read_checked
+from capacity_cli.timing import TimingTable
 
 REPO = Path(__file__).resolve().parent.parent
 HEAVY = ("pandas", "matplotlib", "sklearn", "galois", "tqdm", "scipy.optimize", "scipy.stats")
@@ -213,11 +215,14 @@ def test_estimate_counts_pending_trials_at_their_recorded_times(tmp_path):
     fresh = estimate_batch(studies, tmp_path / "empty", tmp_path / "ref" / "tiny")
     assert fresh.trials == 6 and fresh.untimed == 0
     assert np.isclose(fresh.seconds, recorded)
-    assert "6 trials to run" in fresh.line()
+    assert "6 trials to run" in fresh.line() and "recorded in " in fresh.line()
     done = estimate_batch(studies, tmp_path / "ref" / "tiny", tmp_path / "ref" / "tiny")
     assert done.trials == 0 and "already recorded" in done.line()
-    unknown = estimate_batch(studies, tmp_path / "empty", tmp_path / "nowhere")
+    unknown = estimate_batch(studies, tmp_path / "empty", tmp_path / "nowhere", table=TimingTable())
     assert unknown.trials == 6 and unknown.untimed == 2 and unknown.seconds == 0
+    modelled = estimate_batch(studies, tmp_path / "empty", None)  # poly a=3 N=12, 16: not in the table
+    assert modelled.untimed == 0 and modelled.seconds > 0
+    assert "from the cost model (timings table, in N)" in [where for where, _ in modelled.sources]
 
 
 def test_a_long_legend_goes_under_its_panel_and_a_short_one_stays_inside():
@@ -311,3 +316,118 @@ def test_compile_notice_skips_other_libraries_and_goes_to_dunder_stderr(tmp_path
     (tmp_path / "full" / "kernels_x").mkdir(parents=True)
     (tmp_path / "full" / "kernels_x" / "bits.pack_rows-43.py311.nbi").write_bytes(b"")
     assert _compile.cache_is_empty(tmp_path / "absent") and not _compile.cache_is_empty(tmp_path / "full")
+
+
+MAKE_PROFILES = ["quick", "structured", "modern", "rf", "kernel", "learning", "census", "separation",
+                 "curves", "dynamics", "predict"]
+
+
+def test_an_empty_results_folder_is_estimated_from_the_shipped_table(tmp_path, monkeypatch, capsys):
+    """The user's case: results/ emptied (or an installed copy, no results/ at all). Every profile of
+    make reproduce has a time, its source is named, the module work counts, and the total is the
+    calibrated fresh-clone run (13 min 42 s on 2 idle cores with 44 s of set-up; predict measured)."""
+    from capacity_cli import reproduce
+
+    monkeypatch.setattr(reproduce, "RESULTS_DIR", None)
+    total = reproduce.print_estimates(MAKE_PROFILES, tmp_path / "results")
+    out = capsys.readouterr().out
+    assert "no time" not in out and "not estimated" not in out and " 0 s" not in out
+    lines = {line.split(":")[0]: line for line in out.splitlines()}
+    for profile in MAKE_PROFILES:
+        assert "from the timings table" in lines[profile]
+    assert "census: estimate: no capacity batch; its module's own work about 16 s" in out
+    assert "its module's own work about" in lines["predict"]
+    table = TimingTable.read()
+    calibrated = sum(table.run[p].seconds for p in MAKE_PROFILES if p in table.run) + \
+        sum(table.module[p].seconds for p in ("census", "curves"))
+    assert abs(total - calibrated) < 0.01 * calibrated
+    assert 12 * 60 < total < 15 * 60
+    assert out.splitlines()[-1].startswith(f"in all about {total / 60:.1f} min: ")
+
+
+def test_the_shipped_table_lists_every_shipped_configuration():
+    from capacity_cli.reproduce import profile_studies
+    from capacity_cli.results import config_key
+
+    table = TimingTable.read()
+    for profile in MAKE_PROFILES + ["full"]:
+        for study, configs in profile_studies(profile).items():
+            for config in configs:
+                assert table.exact(config_key(config.columns()), profile) is not None, (profile, study)
+
+
+def _row(n, seconds, model="hebbian", **cells):
+    from capacity_cli.timing import TimedRow, key_digest
+
+    columns = {"model": model, "n": str(n), "criterion": "stable", **cells}
+    return TimedRow("trial", "p", "s", columns, key_digest((model, n, tuple(cells.items()))), 10,
+                    seconds, seconds)
+
+
+def test_cost_model_interpolates_in_log_n_and_in_n_for_exponential_models():
+    table = TimingTable([_row(100, 1.0), _row(400, 16.0), _row(200, 50.0, threshold="0.9")])
+    model = table.model
+    assert model({"model": "hebbian", "criterion": "stable", "n": 200}) == pytest.approx(4.0)  # N^2
+    assert model({"model": "hebbian", "criterion": "stable", "n": 800}) == pytest.approx(64.0)
+    assert model({"model": "hebbian", "criterion": "stable", "n": 50}) == pytest.approx(0.25)
+    # the row agreeing in more columns (threshold 0.9) is the neighbour, scaled by the model's slope 2
+    assert model({"model": "hebbian", "criterion": "stable", "n": 400, "threshold": 0.9}) == \
+        pytest.approx(200.0)
+    assert model({"model": "poly", "degree": 3, "criterion": "stable", "n": 64}) is None  # no group
+    exp = TimingTable([_row(20, 1.0, "exp"), _row(30, 8.0, "exp")])  # x = N: doubling every 5
+    assert exp.model({"model": "exp", "criterion": "stable", "n": 25}) == pytest.approx(2 ** 1.5)
+    assert exp.model({"model": "exp", "criterion": "stable", "n": 40}) == pytest.approx(64.0)
+
+
+def test_save_timings_calibrates_to_a_run_and_takes_module_time_from_run_time(tmp_path, monkeypatch):
+    from capacity_cli import reproduce
+    from capacity_cli.results import config_key
+    from capacity_cli.timing import TimedRow
+
+    batch = tmp_path / "configs" / "tiny.csv"
+    batch.parent.mkdir()
+    batch.write_text("study,model,degree,criterion,n,trials\npoly,poly,3,stable,12 16,3\n")
+    monkeypatch.setattr(reproduce, "CONFIG_DIR", batch.parent)
+    results = tmp_path / "results"
+    monkeypatch.setattr(reproduce, "_load", lambda: 5.0)  # a busy machine: not a calibration run
+    run_batch("tiny", results, progress=False)
+    recorded = sum(r["elapsed_s"] for r in load_results(results / "tiny" / "poly.csv").records)
+    run = reproduce.read_run_time(results / "tiny")
+    assert run["trials_run"] == 6 == run["trials_total"] and run["module_s"] is None
+    assert run["trial_s"] == pytest.approx(recorded, rel=1e-3) and run["load_start"] == 5.0
+    path = tmp_path / "timings.csv"
+    TimingTable([TimedRow("run", "tiny", seconds=100.0, note="measured")]).write(path)
+    table = reproduce.save_timings(["tiny"], results, path)
+    assert TimingTable.read(path).run["tiny"].seconds == 100.0  # kept: the run above was loaded
+    per = {r.columns["n"]: r for r in table.trial_rows}
+    assert set(per) == {"12", "16"}
+    studies = reproduce.profile_studies("tiny")
+    total = sum(table.exact(config_key(c.columns()), "tiny") * c.trials for c in studies["poly"])
+    assert total == pytest.approx(table.run["tiny"].seconds, rel=1e-3)  # calibrated to the run
+    estimate = estimate_batch(studies, tmp_path / "empty", None, TimingTable.read(path), "tiny")
+    assert estimate.seconds == pytest.approx(table.run["tiny"].seconds, rel=2e-3)
+    assert estimate.sources[0][0] == "from the timings table"
+    monkeypatch.setattr(reproduce, "_load", lambda: 0.1)  # a complete run on an idle machine: the target
+    run_batch("tiny", tmp_path / "idle", progress=False)
+    idle = reproduce.save_timings(["tiny"], tmp_path / "idle", path)
+    wall = reproduce.read_run_time(tmp_path / "idle" / "tiny")["seconds"]
+    assert idle.run["tiny"].seconds == pytest.approx(wall)
+    assert "complete run at load 0.1" in idle.run["tiny"].note
+
+
+def test_a_profile_module_records_its_time_and_the_next_estimate_uses_it(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    from capacity_cli import reproduce
+
+    module = SimpleNamespace(extra=lambda out_dir, seed, threads, progress, frames: [])
+    monkeypatch.setattr(reproduce, "profile_module", lambda profile: module)
+    monkeypatch.setattr(reproduce, "CONFIG_DIR", tmp_path)
+    reproduce.run_batch("alone", tmp_path / "results", progress=False)
+    run = reproduce.read_run_time(tmp_path / "results" / "alone")
+    assert run["module_s"] is not None and run["module_s"] >= 0 and run["cores"] >= 1
+    estimate = reproduce.estimate_profile("alone", tmp_path / "results", table=TimingTable())
+    assert not estimate.batch and estimate.module == run["module_s"]
+    assert "run_time.csv" in estimate.line() and "no capacity batch" in estimate.line()
+    unknown = reproduce.estimate_profile("alone", tmp_path / "elsewhere", table=TimingTable())
+    assert "not estimated" in unknown.line()
