@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from capacity_cli.cli import main
-from capacity_cli.measure import PlainProgress
+from capacity_cli.measure import PlainProgress, WorkLeft, format_left
 from capacity_cli.reproduce import batch_configs, estimate_batch, read_batch, run_batch
 from capacity_cli.results import load_results, read_checked
 from capacity_cli.timing import TimingTable
@@ -318,6 +318,63 @@ def test_compile_notice_skips_other_libraries_and_goes_to_dunder_stderr(tmp_path
     assert _compile.cache_is_empty(tmp_path / "absent") and not _compile.cache_is_empty(tmp_path / "full")
 
 
+class FakeClock:
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_time_left_follows_the_cost_of_the_remaining_trials_not_their_count():
+    """Ten cheap trials (cost 1, 0.1 s each) then one costing 1000: after the cheap ones, 1 trial of
+    11 is left but 1000 of 1010 units of work, at 10 units a second: about 100 s, not 0.1 s."""
+    clock, out = FakeClock(), io.StringIO()
+    with PlainProgress(11, interval_s=1e9, stream=out, quiet_s=0, work=10 * 1 + 1000, clock=clock) as bar:
+        bar.set_description("hebbian overlap N=100")
+        for _ in range(10):
+            clock.now += 0.1
+            bar.update(1, work=1)
+        assert bar.left.seconds_left() == pytest.approx(100.0)
+        bar.set_description("hebbian overlap N=3200")
+        clock.now += 100.0
+        bar.update(1, work=1000)
+    lines = out.getvalue().splitlines()
+    assert lines[0].startswith("[10/11 trials, 10.00 trial/s, about 100 s left] hebbian overlap N=100")
+    assert lines[1].startswith("[11/11 trials, ") and "left" not in lines[1]  # nothing left
+
+
+def test_time_left_after_an_expensive_trial_and_without_costs():
+    clock = FakeClock()
+    left = WorkLeft(1000 + 10 * 1, clock)
+    assert left.seconds_left() is None  # nothing done yet: no rate
+    clock.now = 50.0
+    left.add(1000)  # the expensive trial first: 20 units a second
+    assert left.seconds_left() == pytest.approx(0.5)
+    out = io.StringIO()
+    with PlainProgress(4, interval_s=0, stream=out, quiet_s=0, clock=clock) as bar:  # no costs: count
+        bar.set_description("x")
+        clock.now += 30.0
+        bar.update()
+    assert "about 90 s left" in out.getvalue()
+    assert format_left(7200) == "about 120 min left" and format_left(3 * 3600 + 1) == "about 3.0 h left"
+
+
+def test_trial_weights_come_from_the_timing_table_and_fall_back_to_counting(monkeypatch):
+    from capacity_cli import timing
+    from capacity_cli.measure import configs_from_options
+    from capacity_cli.results import config_key
+    from capacity_cli.timing import TimingTable, trial_weights
+
+    configs = configs_from_options({"model": "hebbian", "criterion": "overlap", "min_overlap": 0.95,
+                                    "threshold": 0.9, "n": [100, 1600, 3200]})
+    keys = [config_key(c.columns()) for c in configs]
+    weights = trial_weights(configs, keys)
+    assert weights[0] < weights[1] < weights[2] and weights[2] / weights[0] > 100
+    monkeypatch.setattr(timing, "shipped_table", lambda: TimingTable())  # nothing known: count trials
+    assert trial_weights(configs, keys) == [1.0, 1.0, 1.0]
+
+
 MAKE_PROFILES = ["quick", "structured", "modern", "rf", "kernel", "learning", "census", "separation",
                  "curves", "dynamics", "predict"]
 
@@ -431,3 +488,28 @@ def test_a_profile_module_records_its_time_and_the_next_estimate_uses_it(tmp_pat
     assert "run_time.csv" in estimate.line() and "no capacity batch" in estimate.line()
     unknown = reproduce.estimate_profile("alone", tmp_path / "elsewhere", table=TimingTable())
     assert "not estimated" in unknown.line()
+
+
+def test_a_measurement_weighs_its_trials_by_cost_on_the_bar_and_in_plain_lines(monkeypatch):
+    from capacity_cli import measure
+
+    seen = {}
+
+    class Recorder(measure._NoProgress):
+        def update(self, n: int = 1, work: float | None = None) -> None:
+            seen.setdefault("work", []).append(work)
+
+    def bar(total, progress, work=None):
+        seen["total"], seen["planned"] = total, work
+        return Recorder()
+
+    monkeypatch.setattr(measure, "_progress_bar", bar)
+    configs = measure.configs_from_options({"model": "hebbian", "n": [16, 48], "trials": 2})
+    measure.run_measurements(configs, progress=True)
+    small, large = seen["work"][0], seen["work"][-1]
+    assert seen["total"] == 4 and large > small > 0 and seen["work"] == [small, small, large, large]
+    assert seen["planned"] == pytest.approx(2 * small + 2 * large)
+    cost_bar = measure._CostBar(3, 1 + 1 + 1000)  # the terminal's bar: tqdm, our time left
+    with cost_bar:
+        cost_bar.update(1, work=1)
+        assert "left" in cost_bar.bar.postfix
