@@ -11,22 +11,25 @@ CONSTRAINTS ?= constraints.txt
 STAMP := $(VENV)/.installed
 PYTEST := $(BIN)/python -m pytest -q
 
-#: the study profiles make reproduce runs after configs/$(PROFILE).csv; each writes results/<profile>/
+#: the study profiles make reproduce runs after capacity_cli/configs/$(PROFILE).csv; each writes results/<profile>/
 STUDY_PROFILES := structured modern rf kernel learning census separation curves dynamics predict
 
 .PHONY: install test test-slow test-all test-latest check-results redraw lock lint bench reproduce \
-	clean help
+	timings clean help
 
 help:
 	@echo "make test        install (.venv, pinned versions from constraints.txt) and run the fast suite"
 	@echo "make test-slow   the statistical tests marked slow; make test-all: both (CI runs both)"
 	@echo "make test-latest the whole suite against the newest releases, in .venv-latest"
-	@echo "make reproduce   run configs/$(PROFILE).csv and every study profile below, draw every figure"
-	@echo "                 (prints an estimate first; recorded trials are never measured again;"
+	@echo "make reproduce   run capacity_cli/configs/$(PROFILE).csv and every study profile below, draw every figure"
+	@echo "                 (prints an estimate first, from the times recorded in results/ or else the"
+	@echo "                 shipped table capacity_cli/configs/timings.csv; recorded trials are never"
+	@echo "                 measured again;"
 	@echo "                 PROFILE=full: larger N; make reproduce-full: that batch alone)"
 	@echo "make check-results  read every committed results file back; no profile may have a pending trial"
 	@echo "make redraw      make reproduce's drawing and summaries over recorded results, measuring nothing"
 	@echo "make lock        regenerate constraints.txt from the newest releases"
+	@echo "make timings     rewrite capacity_cli/configs/timings.csv from the committed results/"
 	@echo "make reproduce-<profile>    one study profile: $(STUDY_PROFILES)"
 	@echo "   structured: capacity against separation and feature correlation"
 	@echo "   modern:     the softmax family and the field rule (results/modern/)"
@@ -105,6 +108,10 @@ reproduce: $(STAMP)
 	for p in $(PROFILE) $(STUDY_PROFILES); do \
 		$(BIN)/python -m capacity_cli.reproduce --profile $$p --results $(RESULTS) || exit 1; \
 	done
+
+# the timing table behind the estimate, from results/ (after a new reproduction: see capacity_cli/timing.py)
+timings: $(STAMP)
+	$(BIN)/python -m capacity_cli.reproduce --save-timings --results results
 
 # make reproduce-<profile>: one study profile (structured, modern, ...)
 reproduce-%: $(STAMP)

@@ -13,12 +13,18 @@ chose one with ``NUMBA_CACHE_DIR``: any change to any kernel starts a fresh cach
 Kernels run one parallel region per check. OpenMP workers that spin at the barrier slow everything
 down when other processes share the cores (2-core machines are often busy), so the wait policy
 defaults to passive here, before numba starts its OpenMP pool; set ``OMP_WAIT_POLICY`` to override.
+
+Compiling the kernels into an empty cache takes tens of seconds per family (30-63 s for the first
+command of each on 2 cores), so the first hopcap kernel compiled while the cache folder holds no
+index says so, once per process, on the process's real stderr (``sys.__stderr__``: never in a
+command's captured output or CSV): see :class:`CompileNotice`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,6 +32,7 @@ from pathlib import Path
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import numba  # noqa: E402  (after the wait policy, which OpenMP reads once at start)
+import numba.core.event  # noqa: E402
 
 CACHE = os.environ.get("HOPCAP_NUMBA_CACHE", "1") != "0"
 KERNELS_DIR = Path(__file__).resolve().parent / "kernels"
@@ -41,6 +48,44 @@ def kernel_sources_digest(folder: Path = KERNELS_DIR) -> str:
 
 if CACHE and not os.environ.get("NUMBA_CACHE_DIR"):
     numba.config.CACHE_DIR = str(KERNELS_DIR / "__pycache__" / f"numba-{kernel_sources_digest()}")
+
+#: What is printed once when kernels are compiled into an empty cache ({where}: the cache folder).
+COMPILE_NOTICE = ("hopcap: compiling the numba kernels for this machine (once, about a minute; "
+                  "cached in {where})")
+
+
+def cache_is_empty(folder: str | Path) -> bool:
+    """True when ``folder`` is absent or holds no numba cache index (``*.nbi``) at any depth."""
+    folder = Path(folder)
+    return not folder.is_dir() or next(folder.rglob("*.nbi"), None) is None
+
+
+class CompileNotice(numba.core.event.Listener):
+    """Says once per process, on ``sys.__stderr__``, that the kernels are being compiled, when the
+    first hopcap kernel (a function of a ``capacity_cli`` module) compiles while the cache is on and
+    its folder is absent or empty. Compiles of other libraries' functions, and any compile after the
+    first hopcap one, are not looked at."""
+
+    def __init__(self) -> None:
+        self.decided = False
+
+    def on_start(self, event) -> None:
+        if self.decided or not CACHE:
+            return
+        dispatcher = (event.data or {}).get("dispatcher")
+        module = getattr(getattr(dispatcher, "py_func", None), "__module__", "") or ""
+        if not module.startswith(__package__ + "."):
+            return
+        self.decided = True
+        where = numba.config.CACHE_DIR
+        if where and cache_is_empty(where) and sys.__stderr__ is not None:
+            print(COMPILE_NOTICE.format(where=where), file=sys.__stderr__, flush=True)
+
+    def on_end(self, event) -> None:
+        pass
+
+
+numba.core.event.register("numba:compile", CompileNotice())
 
 #: Options for serial kernels. fastmath stays off: tie decisions rely on IEEE arithmetic.
 SERIAL = {"nogil": True, "cache": CACHE, "fastmath": False}

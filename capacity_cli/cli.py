@@ -247,8 +247,8 @@ def measure(threads, output, progress, repair, outcomes, trace, executor, schedu
     Capacity of one trial is the largest prefix P of its pattern sequence that is stored (at least
     --threshold of its patterns succeed under --criterion); P is stored and P+1 is not, unless the
     cap is reached (column `capped`). Prints mean, standard deviation and 95% interval per N with
-    the matching theory value, and writes tidy CSV with -o. A batch table (configs/*.csv) takes the
-    same options as columns.
+    the matching theory value, and writes tidy CSV with -o. A batch table
+    (capacity_cli/configs/*.csv) takes the same options as columns.
 
     \b
     Examples:

@@ -40,6 +40,7 @@ from .provenance import code_version
 from .results import CONFIG_COLUMNS, SharedResults, config_key, is_blank
 from .search import DegreeOutcome, SearchOutcome, capacity_of_sequence, smallest_storing_degree
 from .stats import Summary, summarize
+from .timing import trial_weights
 
 
 @dataclass(frozen=True)
@@ -417,11 +418,14 @@ def run_measurements(configs: list[MeasureConfig], output: str | None = None,
 
         return run_on_dask(configs, keys, shared, threads, progress, scheduler)
     done = shared.done if shared is not None else {}
-    total = sum(c.trials - sum(1 for t in done.get(k, ()) if t < c.trials)
-                for c, k in zip(configs, keys, strict=True))
+    pending = [c.trials - sum(1 for t in done.get(k, ()) if t < c.trials)
+               for c, k in zip(configs, keys, strict=True)]
+    total = sum(pending)
+    weights = trial_weights(configs, keys) if progress and total else [1.0] * len(configs)
+    work = sum(w * left for w, left in zip(weights, pending, strict=True))
     rows: list[dict] = []
-    with thread_count(threads) as used, _progress_bar(total, progress) as bar:
-        for config, key in zip(configs, keys, strict=True):
+    with thread_count(threads) as used, _progress_bar(total, progress, work) as bar:
+        for config, key, weight in zip(configs, keys, weights, strict=True):
             bar.set_description(f"{config.model.label} {config.criterion.name} N={config.n}")
             trials = shared.pending(key, config.trials) if shared is not None else range(config.trials)
             for trial in trials:
@@ -434,22 +438,57 @@ def run_measurements(configs: list[MeasureConfig], output: str | None = None,
                 if shared is not None:
                     shared.record(key, trial, row)
                 rows.append(row)
-                bar.update()
+                bar.update(1, work=weight)
     return rows
+
+
+class WorkLeft:
+    """The time left of a run whose trials differ in cost by orders of magnitude (N = 100 against
+    N = 3200): each trial weighs its estimated cost (capacity_cli.timing.trial_weights, the cost model
+    of the estimate), and the time left is the remaining cost over the cost done per second so far.
+    ``clock`` returns seconds (time.perf_counter; tests pass a fake one)."""
+
+    def __init__(self, work: float, clock: Callable[[], float] = time.perf_counter):
+        self.work, self.clock = float(work), clock
+        self.done = 0.0
+        self.start = clock()
+
+    def add(self, work: float) -> None:
+        self.done += work
+
+    def seconds_left(self) -> float | None:
+        """Remaining cost / (cost done per second so far); None before any cost is done."""
+        elapsed = self.clock() - self.start
+        if self.done <= 0 or elapsed <= 0:
+            return None
+        return max(self.work - self.done, 0.0) * elapsed / self.done
+
+
+def format_left(seconds: float) -> str:
+    """``about 40 s left``, ``about 28 min left``, ``about 1.5 h left``."""
+    if seconds < 120:
+        return f"about {seconds:.0f} s left"
+    if seconds < 3 * 3600:
+        return f"about {seconds / 60:.0f} min left"
+    return f"about {seconds / 3600:.1f} h left"
 
 
 class PlainProgress:
     """Progress for output that is not a terminal (a log file, CI): one plain line on stderr when a
     configuration is done and at most every ``interval_s`` seconds within one, with the trial rate
-    and the trials left, instead of a bar that tqdm would hide. Runs shorter than ``quiet_s``
-    print nothing."""
+    and the time left, instead of a bar that tqdm would hide. Runs shorter than ``quiet_s`` print
+    nothing. ``work``: the estimated cost of every trial to run (default: one per trial), each
+    ``update`` passing the cost of the trials it reports; the time left follows the cost (WorkLeft)."""
 
-    def __init__(self, total: int, interval_s: float = 30.0, stream=None, quiet_s: float = 2.0):
+    def __init__(self, total: int, interval_s: float = 30.0, stream=None, quiet_s: float = 2.0, *,
+                 work: float | None = None, clock: Callable[[], float] = time.perf_counter):
         self.total, self.interval_s, self.quiet_s = total, interval_s, quiet_s
         self.stream = sys.stderr if stream is None else stream
+        self.clock = clock
         self.done = 0
         self.what = ""
-        self.start = self.last = time.perf_counter()
+        self.left = WorkLeft(total if work is None else work, clock)
+        self.start = self.last = self.left.start
         self.config_done = 0
 
     def set_description(self, what: str) -> None:
@@ -457,20 +496,21 @@ class PlainProgress:
             self._line("done")
         self.what, self.config_done = what, 0
 
-    def update(self, n: int = 1) -> None:
+    def update(self, n: int = 1, work: float | None = None) -> None:
         self.done += n
         self.config_done += n
-        if time.perf_counter() - self.last >= self.interval_s:
+        self.left.add(n if work is None else work * n)
+        if self.clock() - self.last >= self.interval_s:
             self._line("running")
 
     def _line(self, state: str) -> None:
-        now = time.perf_counter()
+        now = self.clock()
         if now - self.start < self.quiet_s:  # a run of a few seconds needs no progress report
             return
         self.last = now
         rate = self.done / max(now - self.start, 1e-9)
-        left = self.total - self.done
-        eta = f", about {left / rate:.0f} s left" if rate > 0 and left else ""
+        seconds = self.left.seconds_left()
+        eta = f", {format_left(seconds)}" if seconds is not None and self.done < self.total else ""
         print(f"[{self.done}/{self.total} trials, {rate:.2f} trial/s{eta}] {self.what}: {state} "
               f"({self.config_done} trials)", file=self.stream, flush=True)
 
@@ -482,11 +522,40 @@ class PlainProgress:
             self._line("done")
 
 
+class _CostBar:
+    """A tqdm bar over the trials whose time left follows their estimated cost (WorkLeft), not their
+    count: tqdm's own count-based estimate is replaced by ours in the postfix."""
+
+    def __init__(self, total: int, work: float | None):
+        from tqdm import tqdm
+
+        self.bar = tqdm(total=total, unit="trial", leave=False,
+                        bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}{postfix}]")
+        self.left = WorkLeft(total if work is None else work)
+        self.total = total
+
+    def set_description(self, what: str) -> None:
+        self.bar.set_description(what)
+
+    def update(self, n: int = 1, work: float | None = None) -> None:
+        self.left.add(n if work is None else work * n)
+        seconds = self.left.seconds_left()
+        if seconds is not None and self.bar.n + n < self.total:
+            self.bar.set_postfix_str(format_left(seconds), refresh=False)
+        self.bar.update(n)
+
+    def __enter__(self) -> _CostBar:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.bar.close()
+
+
 class _NoProgress:
     def set_description(self, what: str) -> None:
         pass
 
-    def update(self, n: int = 1) -> None:
+    def update(self, n: int = 1, work: float | None = None) -> None:
         pass
 
     def __enter__(self) -> _NoProgress:
@@ -496,16 +565,14 @@ class _NoProgress:
         pass
 
 
-def _progress_bar(total: int, progress: bool):
+def _progress_bar(total: int, progress: bool, work: float | None = None):
     """A tqdm bar on a terminal, plain lines otherwise (:class:`PlainProgress`), nothing when
-    ``progress`` is off or there is nothing to run."""
+    ``progress`` is off or there is nothing to run; ``work``: the trials' total estimated cost."""
     if not progress or total == 0:
         return _NoProgress()
     if not sys.stderr.isatty():
-        return PlainProgress(total)
-    from tqdm import tqdm
-
-    return tqdm(total=total, unit="trial", leave=False)
+        return PlainProgress(total, work=work)
+    return _CostBar(total, work)
 
 
 @dataclass(frozen=True)

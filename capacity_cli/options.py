@@ -3,7 +3,7 @@
 :func:`measure_options` (also ``MEASURE_OPTIONS``) is the single declaration of what ``measure``
 accepts: the options every model family shares, each family's own (declared in its module,
 capacity_cli.families), and the search, pattern and run options. The command's click options are
-generated from it (:func:`click_options`), and batch tables (``configs/*.csv``) parse their cells
+generated from it (:func:`click_options`), and batch tables (``capacity_cli/configs/*.csv``) parse their cells
 with the same types (:func:`parse_cell`), so a value is accepted or refused the same way on the
 command line and in a table. :func:`capacity_cli.measure.configs_from_options` turns parsed values
 into configurations for both.

@@ -326,15 +326,18 @@ def unit_failure_conditioned(law: CrosstalkLaw, p: int, big_levels: int | None =
     k0 = big_levels if big_levels is not None else \
         min(int((law.magnitude >= BIG_TERM).sum()), BIG_LEVELS_MAX)
     k0 = max(1, min(k0, n_levels))
-    weights = np.exp(law.log_weight)
-    p_big = float(weights[:k0].sum())
+    # the large levels' total weight and each one's share, normalised in logs: far in the tail (hebbian
+    # at N = 1600) every large level's weight underflows to 0, and 0 / 0 shares are not wanted even
+    # though J = 0 is then certain and the shares are never used
+    log_big = float(special.logsumexp(law.log_weight[:k0]))
+    p_big = math.exp(log_big)
     if big_terms is None:  # enough large terms that the binomial tail beyond is below 1e-15
         log_all = _binomial_logpmf(terms, p_big, min(terms, BIG_TERMS_MAX))
         cum = np.cumsum(np.exp(log_all))
         big_terms = int(np.searchsorted(cum, 1.0 - 1e-15)) if cum[-1] > 1.0 - 1e-15 else BIG_TERMS_MAX
     jmax = min(terms, big_terms)
     log_pj = _binomial_logpmf(terms, p_big, jmax)
-    pick = weights[:k0] / p_big
+    pick = np.exp(law.log_weight[:k0] - log_big) if math.isfinite(log_big) else np.full(k0, 1.0 / k0)
     small = None
     if k0 < n_levels:
         small = CrosstalkLaw(law.model, law.n, law.magnitude[k0:],

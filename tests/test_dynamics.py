@@ -383,14 +383,13 @@ def test_ags_solution_solves_the_saddle_point_equations():
 
 
 def test_dynamics_profile_table_matches_its_definition():
-    """configs/dynamics.csv: temperature = N T_AGS, min_overlap = round(0.98 m_c(T), 2)."""
-    from pathlib import Path
-
+    """capacity_cli/configs/dynamics.csv: temperature = N T_AGS, min_overlap = round(0.98 m_c(T), 2)."""
     import pandas as pd
 
     from capacity_cli.ags import alpha_c
+    from capacity_cli.reproduce import CONFIG_DIR
 
-    table = pd.read_csv(Path(__file__).resolve().parent.parent / "configs" / "dynamics.csv", comment="#")
+    table = pd.read_csv(CONFIG_DIR / "dynamics.csv", comment="#")
     t = (table["temperature"] / table["n"]).round(6)
     assert sorted(t.unique()) == [k / 10 for k in range(9)]
     assert sorted(table["threshold"].unique()) == [0.5, 0.9]

@@ -245,6 +245,23 @@ def test_cli_plot_draws_predictions(tmp_path):
     assert bad.exit_code == 2 and "not a hopcap predict CSV" in bad.output
 
 
+@pytest.mark.filterwarnings("error")
+def test_far_tail_raises_no_numpy_warning():
+    """hebbian at N = 1600: every large level's weight underflows to 0, which once gave 0 / 0 shares
+    (a RuntimeWarning on every hopcap predict at that N); the capacity is unchanged by the fix."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = _cli("predict", "--model", "hebbian", "--n", "800,1600,3200")
+        assert result.exit_code == 0, result.output
+        assert "conditioned saddlepoint" in result.output
+        law = crosstalk_law(BinaryDAM("hebbian"), 1600)
+        assert np.exp(law.log_weight[:3]).sum() == 0.0  # the three largest levels underflow
+        assert math.isfinite(unit_failure_conditioned(law, 80))
+        assert predict_capacity(BinaryDAM("hebbian"), 1600).mean == pytest.approx(82.2, abs=0.05)
+
+
 @pytest.mark.parametrize("args,message", [
     (["--model", "hebbian", "--criterion", "retrieve"], "stable only"),
     (["--model", "poly", "--correlation", "0.3"], "i.i.d. unbiased"),

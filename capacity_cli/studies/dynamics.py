@@ -3,7 +3,7 @@ Sompolinsky retrieval line alpha_c(T) of the Hebbian network, measured with Glau
 (``--criterion overlap-mean --temperature N T``; docs/theory.md section 15) against the replica-
 symmetric curve (capacity_cli.ags) on the same axes.
 
-* ``ags`` (batch, configs/dynamics.csv): P_max at T_AGS = 0, 0.1, ..., 0.8 for N = 100, 200, 400,
+* ``ags`` (batch, capacity_cli/configs/dynamics.csv): P_max at T_AGS = 0, 0.1, ..., 0.8 for N = 100, 200, 400,
   with half (--threshold 0.5) or 90% (0.9) of the patterns retrieved;
   drawn by :func:`draw_ags` as alpha = P_max / N per N, the extrapolation to N -> inf (the
   ``alpha_inv_n`` fit, P/N = alpha_inf + b/N: capacity_cli.fit.fit_law on the rows of one T_AGS and

@@ -1,9 +1,9 @@
 """The kernel profile (``make reproduce-kernel``, results/kernel/): does a learned feature map (U-Hop+
 stage I) buy capacity, and how close do the learned features come to a spherical code?
 
-1. ``gain`` (configs/kernel.csv): P_max with the learned map against the identity map (the softmax
-   model) on the same trials; the gain is the geometric mean over trials of P_learned / P_identity
-   with a t-interval on the mean log ratio (paired by trial: same patterns, same cues).
+1. ``gain`` (capacity_cli/configs/kernel.csv): P_max with the learned map against the identity map (the
+   softmax model) on the same trials; the gain is the geometric mean over trials of P_learned /
+   P_identity with a t-interval on the mean log ratio (paired by trial: same patterns, same cues).
 2. ``angles``: the minimum (and mean) angle the learned features of P i.i.d. +-1 patterns reach in
    D dimensions, against the simplex value, Rankin's bound and the Kabatiansky-Levenshtein bound.
 3. ``dims``: the smallest D whose learned map stores all of P patterns, against log2 P.

@@ -1,8 +1,8 @@
 """Study profile ``learning`` (results/learning/): pairwise networks with learned couplings.
 
-* ``rules`` (configs/learning.csv): P_max / N against N for hebbian, hebbian-diag, storkey, pinv
+* ``rules`` (capacity_cli/configs/learning.csv): P_max / N against N for hebbian, hebbian-diag, storkey, pinv
   and perceptron under ``stable`` and ``overlap --min-overlap 0.9``, with the literature's lines;
-* ``unlearning`` (configs/learning.csv): capacity against K unlearning steps per stored pattern
+* ``unlearning`` (capacity_cli/configs/learning.csv): capacity against K unlearning steps per stored pattern
   (eps = 0.01) at N = 100 and 200: the optimum K and the K statistically indistinguishable from it;
 * :func:`extra`: the palimpsest's ``--search recency`` (recent_retrievable / N against N) and the
   forgetting curves (retrievability against pattern age) of the palimpsest after a stream of 10 N

@@ -1,8 +1,8 @@
 """Validation of ``hopcap predict`` (make reproduce-predict; docs/theory.md section 14).
 
-The batch ``configs/predict.csv`` measures a small check (study ``check``: poly a = 5, exp beta = 2,
-and threshold 0.9 under stable, with seed 1 so the sets are new). :func:`extra` then reads every
-committed measurement under ``results/`` that the prediction covers (binary energy-rule models,
+The batch ``capacity_cli/configs/predict.csv`` measures a small check (study ``check``: poly a = 5, exp
+beta = 2, and threshold 0.9 under stable, with seed 1 so the sets are new). :func:`extra` then reads
+every committed measurement under ``results/`` that the prediction covers (binary energy-rule models,
 ``stable``, i.i.d. unbiased patterns: results/quick, results/modern's rules study, results/structured's
 unstructured rows, and the check) and writes
 

@@ -1,6 +1,6 @@
 """Study profile ``rf`` (make reproduce-rf, results/rf/): the random-feature DAM's capacity against
-the number of features Y, beta and the feature kind, against its exact counterpart (configs/rf.csv;
-docs/theory.md section 9).
+the number of features Y, beta and the feature kind, against its exact counterpart
+(capacity_cli/configs/rf.csv; docs/theory.md section 9).
 
 * ``features`` (batch): P_max against Y at beta = 10 for N = 16, 24, 32, with the exact model's P_max
   (``exp`` at beta / (4N), same pattern sequences) as horizontal lines, and the capacity per

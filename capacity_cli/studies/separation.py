@@ -1,10 +1,10 @@
 """Profile ``separation`` (``make reproduce-separation``): capacity against the separation of sets of
 codewords of error-correcting codes (docs/theory.md section 13; Bielmeier & Friedland 2025).
 
-Batch: ``configs/separation.csv``. Studies ``codes63`` and ``codes127``: P_max of poly a = 2..5 against
-the code's guaranteed minimum distance d (d = 0: i.i.d. baseline). ``degree``: the smallest storing
-degree of sets of fixed size against d. ``correlation``: fixed guaranteed d with units copied from a
-shorter code, beside the Markov generator's sets at the same c.
+Batch: ``capacity_cli/configs/separation.csv``. Studies ``codes63`` and ``codes127``: P_max of poly
+a = 2..5 against the code's guaranteed minimum distance d (d = 0: i.i.d. baseline). ``degree``: the
+smallest storing degree of sets of fixed size against d. ``correlation``: fixed guaranteed d with
+units copied from a shorter code, beside the Markov generator's sets at the same c.
 
 Growth against d is fitted (log2 P_max = s d + c, 95% bootstrap interval, capped trials left out) only
 over the distances where the code *binds*: where the stored sets' achieved minimum distance (median
