@@ -14,10 +14,11 @@ Kernels run one parallel region per check. OpenMP workers that spin at the barri
 down when other processes share the cores (2-core machines are often busy), so the wait policy
 defaults to passive here, before numba starts its OpenMP pool; set ``OMP_WAIT_POLICY`` to override.
 
-Compiling the kernels into an empty cache takes tens of seconds per family (30-63 s for the first
-command of each on 2 cores), so the first hopcap kernel compiled while the cache folder holds no
-index says so, once per process, on the process's real stderr (``sys.__stderr__``: never in a
-command's captured output or CSV): see :class:`CompileNotice`.
+Compiling the kernels takes tens of seconds per family (30-63 s for the first command of each on 2
+cores). numba fires its compile event only when it compiles (a kernel loaded from the cache fires
+none), so the first hopcap kernel compiled in a process says so, once, on the process's real stderr
+(``sys.__stderr__``: never in a command's captured output or CSV): a fresh install, a changed kernel
+or the first command of a family not yet cached. See :class:`CompileNotice`.
 """
 
 from __future__ import annotations
@@ -49,22 +50,15 @@ def kernel_sources_digest(folder: Path = KERNELS_DIR) -> str:
 if CACHE and not os.environ.get("NUMBA_CACHE_DIR"):
     numba.config.CACHE_DIR = str(KERNELS_DIR / "__pycache__" / f"numba-{kernel_sources_digest()}")
 
-#: What is printed once when kernels are compiled into an empty cache ({where}: the cache folder).
-COMPILE_NOTICE = ("hopcap: compiling the numba kernels for this machine (once, about a minute; "
-                  "cached in {where})")
-
-
-def cache_is_empty(folder: str | Path) -> bool:
-    """True when ``folder`` is absent or holds no numba cache index (``*.nbi``) at any depth."""
-    folder = Path(folder)
-    return not folder.is_dir() or next(folder.rglob("*.nbi"), None) is None
+#: What is printed once when hopcap's kernels are compiled ({where}: the cache folder).
+COMPILE_NOTICE = ("hopcap: compiling numba kernels for this machine (once: they are cached in {where})")
 
 
 class CompileNotice(numba.core.event.Listener):
     """Says once per process, on ``sys.__stderr__``, that the kernels are being compiled, when the
-    first hopcap kernel (a function of a ``capacity_cli`` module) compiles while the cache is on and
-    its folder is absent or empty. Compiles of other libraries' functions, and any compile after the
-    first hopcap one, are not looked at."""
+    first hopcap kernel (a function of a ``capacity_cli`` module) compiles with the cache on (a
+    cached kernel is loaded without a compile event). Compiles of other libraries' functions, and
+    any compile after the first hopcap one, are not looked at."""
 
     def __init__(self) -> None:
         self.decided = False
@@ -77,9 +71,8 @@ class CompileNotice(numba.core.event.Listener):
         if not module.startswith(__package__ + "."):
             return
         self.decided = True
-        where = numba.config.CACHE_DIR
-        if where and cache_is_empty(where) and sys.__stderr__ is not None:
-            print(COMPILE_NOTICE.format(where=where), file=sys.__stderr__, flush=True)
+        if sys.__stderr__ is not None:
+            print(COMPILE_NOTICE.format(where=numba.config.CACHE_DIR), file=sys.__stderr__, flush=True)
 
     def on_end(self, event) -> None:
         pass
