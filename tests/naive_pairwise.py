@@ -2,8 +2,9 @@
 section 11), straight from the definitions: fields recomputed at every visit, the literature's
 formulas written out with explicit sums, pure-Python PRNG (tests/naive.py).
 
-Nothing here uses the package's kernels. Ties: |y_i h_i| <= TIE_RTOL sum_j |W_ij| keeps the state
-(the package's convention, docs/theory.md section 11).
+Nothing here uses the package's kernels. Ties in the float decisions: |y_i h_i| <= TIE_RTOL
+max_k sum_j |W_kj| (the matrix's scale, the same for every unit) keeps the state (the package's
+convention for the dynamics, docs/theory.md section 11).
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ TIE_RTOL = 1e-9
 
 
 def tie(w: np.ndarray, i: int) -> float:
-    return TIE_RTOL * float(np.sum(np.abs(w[i])))
+    """The tie width of unit i: TIE_RTOL times the largest sum_j |W_kj| over the rows k."""
+    return TIE_RTOL * max(float(sum(abs(v) for v in row)) for row in np.asarray(w))
 
 
 def hebbian(X: np.ndarray, diagonal: bool = False) -> np.ndarray:

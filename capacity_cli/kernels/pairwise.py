@@ -12,10 +12,14 @@ y_i h_i >= 0 (an exact tie keeps the state).
 * :func:`unlearn`: K steps of Hopfield-Feinstein-Palmer (1983) unlearning.
 
 Coupling matrices are float64 (integer rules hold integers, exact in float64 while |h| < 2^53).
-**Ties.** |y_i h_i| <= tau_i = TIE_RTOL sum_j |W_ij| counts as a tie (the state is kept): for
-integer couplings tau_i < 1, so only exact ties are ties; for float couplings (storkey, pinv,
-unlearning, palimpsest) it absorbs the rounding of h (about 1e-16 of that sum, incremental or
+**Ties in the dynamics.** |y_i h_i| <= tau = TIE_RTOL max_k sum_j |W_kj| counts as a tie (the state
+is kept). The width is the matrix's scale, the same for every unit: a unit whose row is zero in
+exact arithmetic (pinv's units with P_ii = 1, some of Storkey's at small P) holds rounding residue
+of about 1e-16 of that scale, which a width taken from its own ~0 row would not absorb. For
+integer couplings tau < 1, so only exact ties are ties and every decision is exact; for float
+couplings (storkey, pinv, unlearning, palimpsest) it absorbs the rounding of h (incremental or
 recomputed), so ties that are exact in real arithmetic are decided as ties however h was summed.
+(The ``stable`` criterion decides exactly for every rule: families.pairwise.model.stable_patterns.)
 The fields of the dynamics take ``wt`` = W transposed (column i of W as a contiguous row); for a
 symmetric W pass W itself.
 """
@@ -44,15 +48,15 @@ TIE_RTOL = 1e-9
 
 @njit(**SERIAL)
 def tie_widths(w):
-    """tau_i = TIE_RTOL sum_j |W_ij|: |y_i h_i| <= tau_i is a tie."""
+    """tau_i = TIE_RTOL max_k sum_j |W_kj| (the same for every unit): |y_i h_i| <= tau_i is a tie."""
     n = w.shape[0]
-    tau = np.empty(n, dtype=np.float64)
+    scale = 0.0
     for i in range(n):
         acc = 0.0
         for j in range(n):
             acc += abs(w[i, j])
-        tau[i] = TIE_RTOL * acc
-    return tau
+        scale = max(scale, acc)
+    return np.full(n, TIE_RTOL * scale)
 
 
 @njit(**SERIAL)
@@ -70,11 +74,11 @@ def fields(w, y):
 
 
 @njit(**SERIAL)
-def fields_and_tie_widths(w, y):
-    """h = W y and tau_i = TIE_RTOL sum_j |W_ij| (fields and tie widths) in one pass over W."""
+def fields_and_magnitudes(w, y):
+    """h = W y and a_i = sum_j |W_ij| in one pass over W."""
     n = y.shape[0]
     h = np.empty(n, dtype=np.float64)
-    tau = np.empty(n, dtype=np.float64)
+    a = np.empty(n, dtype=np.float64)
     for i in range(n):
         acc = 0.0
         size = 0.0
@@ -83,8 +87,19 @@ def fields_and_tie_widths(w, y):
             acc += row[j] * y[j]
             size += abs(row[j])
         h[i] = acc
-        tau[i] = TIE_RTOL * size
-    return h, tau
+        a[i] = size
+    return h, a
+
+
+@njit(**SERIAL)
+def fields_and_tie_widths(w, y):
+    """h = W y and the tie widths tau_i = TIE_RTOL max_k sum_j |W_kj| (:func:`tie_widths`) in one
+    pass over W."""
+    h, a = fields_and_magnitudes(w, y)
+    scale = 0.0
+    for i in range(a.shape[0]):
+        scale = max(scale, a[i])
+    return h, np.full(a.shape[0], TIE_RTOL * scale)
 
 
 @njit(inline="always", **SERIAL)

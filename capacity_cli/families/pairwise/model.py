@@ -256,9 +256,9 @@ def unit_stabilities(w: np.ndarray, x: np.ndarray) -> np.ndarray:
 
 
 def stable_patterns(w: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """True for each pattern that is a fixed point: every y_i h_i >= -tau_i (a tie keeps the
-    state; tau_i = TIE_RTOL sum_j |W_ij|, below 1 for integer couplings: kernels.pairwise)."""
-    tau = ker.TIE_RTOL * np.abs(w).sum(axis=1)
+    """True for each pattern that is a fixed point: every y_i h_i >= -tau (a tie keeps the state;
+    tau = TIE_RTOL max_k sum_j |W_kj|, below 1 for integer couplings: kernels.pairwise)."""
+    tau = ker.TIE_RTOL * np.abs(w).sum(axis=1).max(initial=0.0)
     return (unit_stabilities(w, x) >= -tau).all(axis=1)
 
 
