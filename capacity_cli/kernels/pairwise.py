@@ -40,6 +40,7 @@ from .dynamics import (
     stream_state,
     uniform01,
 )
+from .exact import UNIT_ROUNDOFF
 
 _S63 = np.uint64(63)
 #: Relative width of the tie zone (see the module docstring).
@@ -187,15 +188,46 @@ def storkey_add(w, xi):
         W_ij += (xi_i xi_j - xi_i h_ji - h_ij xi_j) / N,   h_ij = sum_{k != i, j} W_ik xi_k,
 
     for i != j. With a zero diagonal h_ij = h_i - W_ij xi_j, so the update is
-    (xi_i xi_j - xi_i h_j - h_i xi_j + 2 W_ij) / N: O(N^2)."""
+    (xi_i xi_j - xi_i h_j - h_i xi_j + 2 W_ij) / N: O(N^2).
+
+    Returns a bound on the Frobenius norm of this step's fresh rounding error R (the computed W'
+    minus the exact step applied to the W it was given). Entry by entry, the rounded fields
+    (|dh_i| <= gamma_N a_i, a_i = sum_j |W_ij|, for any summation order), the four-term
+    expression, the product with fl(1/N) and the final addition give (u = 2^-53; Higham,
+    Accuracy and Stability, ch. 3)
+
+        |R_ij| <= [gamma_N (a_i + a_j) + 6u (1 + |h_i| + |h_j| + 2 |W_ij|)] / N + u |W'_ij|
+               <= alpha_i + alpha_j + (12 u / N) |W_ij| + u |W'_ij|,
+        alpha_i = [gamma_N a_i + 6u (1/2 + |h_i|)] / N,
+
+    and with S = (sum_i a_i^2)^(1/2) >= ||W||_F and |W'_ij| <= (1 + 2/N) |W_ij| + (1 + |h_i| +
+    |h_j|) / N (to rounding), Minkowski's inequality gives
+
+        ||R||_F <= 2 sqrt(N) ||alpha||_2 + (12 u / N) S + 1.01 u [(1 + 2/N) S + 1 + 2 ||h||_2 / sqrt(N)],
+
+    from O(N) numbers, so the O(N^2) loop is the plain update. The bound's own float evaluation
+    errs by under N u relative (the caller inflates it: families.pairwise.model)."""
     n = xi.shape[0]
-    h = fields(w, xi)
+    h, a = fields_and_magnitudes(w, xi)
     inv = 1.0 / n
     for i in range(n):  # row by row (contiguous); the expression is symmetric in i, j exactly
         row = w[i]
         for j in range(n):
             if j != i:
                 row[j] += (xi[i] * xi[j] - (xi[i] * h[j] + h[i] * xi[j]) + 2.0 * row[j]) * inv
+    u = UNIT_ROUNDOFF
+    gamma = n * u / (1.0 - n * u)
+    alpha2 = 0.0
+    s2 = 0.0
+    h2 = 0.0
+    for i in range(n):
+        alpha = (gamma * a[i] + 6.0 * u * (0.5 + abs(h[i]))) * inv
+        alpha2 += alpha * alpha
+        s2 += a[i] * a[i]
+        h2 += h[i] * h[i]
+    s = np.sqrt(s2)
+    return 2.0 * np.sqrt(n * alpha2) + 12.0 * u * inv * s \
+        + 1.01 * u * ((1.0 + 2.0 * inv) * s + 1.0 + 2.0 * np.sqrt(h2 * inv))
 
 
 @njit(**PARALLEL)
