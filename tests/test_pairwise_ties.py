@@ -205,6 +205,15 @@ def test_palimpsest_bound_survives_prefix_extension():
                               naive_pairwise.exact_stable_mask(twin, x[:stop]))
 
 
+def test_palimpsest_with_underflowing_powers():
+    """lambda about 1e-49 (N = 4, eps = 30): old patterns' weights underflow to subnormals and 0;
+    the bound's subnormal terms cover that, and the decisions are the twin's."""
+    model = PairwiseModel("palimpsest", forget_eps=30.0)
+    for trial in range(5):
+        x = tied_set(rng_for("underflow", trial), 12, 4)
+        assert_exact(model, x)
+
+
 def test_stable_patterns_needs_the_state_of_exactly_those_patterns():
     x = tied_set(rng_for("state"), 5, 8)
     w, state = learn(PairwiseModel("storkey"), x)

@@ -71,8 +71,10 @@ DEFAULT_FORGET_EPS = 4.1
 PINV_RANK_TOL = 1e-9
 #: Rules whose couplings are integers (held exactly in float64, decided exactly by one product).
 INTEGER_RULES = ("hebbian", "hebbian-diag", "perceptron")
-#: Unit roundoff of float64.
+#: Unit roundoff of float64, and the spacing of its subnormals (the absolute error of a result
+#: that underflows).
 UNIT_ROUNDOFF = 2.0**-53
+SUBNORMAL = 2.0**-1074
 #: Every computed error bound is a sum of non-negative float terms, whose own evaluation errs by
 #: less than (terms) x UNIT_ROUNDOFF relative; this factor covers that with room to spare.
 BOUND_SAFETY = 1.01
@@ -235,17 +237,18 @@ def _palimpsest_bound(extra: dict, lam: float, k: int, weights: np.ndarray, lam_
         A' = (l + dl) A + sum w + sum dw,
 
     l = fl(lam^k), dl >= |l - lam^k|, dw_d >= |w_d - lam^d| (u: the products and the two roundings
-    of the scaled matrix and of the sum; gamma_k: the k-term BLAS sums)."""
+    of the scaled matrix and of the sum; gamma_k: the k-term BLAS sums). Where powers underflow, each
+    rounded product adds at most one subnormal spacing: d of them in c_d, k + 4 in e'."""
     u = UNIT_ROUNDOFF
     chain = np.multiply.accumulate(np.concatenate([[1.0], np.full(k, lam)]))  # chain[d] ~ lam^d
     d = np.arange(k + 1)
-    chain_err = 1.01 * (d * u / (1.0 - d * u)) * chain
+    chain_err = 1.01 * (d * u / (1.0 - d * u)) * chain + d * SUBNORMAL
     dw = np.abs(weights - chain[k - 1::-1][:k]) + chain_err[k - 1::-1][:k]  # weights[t]: d = k-1-t
     dl = abs(lam_k - chain[k]) + chain_err[k]
     mass, err = extra.get("mass", 0.0), extra.get("err", 0.0)
     sum_w, sum_dw = float(weights.sum()), float(dw.sum())
     new_err = lam_k * err + dl * mass + u * lam_k * (mass + err) + _gamma(k) * sum_w + sum_dw \
-        + 1.01 * u * (lam_k * (mass + err) + sum_w)
+        + 1.01 * u * (lam_k * (mass + err) + sum_w) + (k + 4) * SUBNORMAL
     return {"err": new_err, "mass": (lam_k + dl) * mass + sum_w + sum_dw}
 
 
