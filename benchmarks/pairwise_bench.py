@@ -37,7 +37,7 @@ def numpy_relax(w: np.ndarray, y: np.ndarray, state: np.ndarray, max_sweeps: int
     """Asynchronous sweeps, numpy field updates; sweep orders from the package's stream."""
     n = len(y)
     h = w @ y
-    tau = ker.TIE_RTOL * np.abs(w).sum(axis=1)
+    tau = np.full(n, ker.TIE_RTOL * np.abs(w).sum(axis=1).max())  # kernels.pairwise.tie_widths
     order = np.arange(n)
     for _ in range(max_sweeps):
         shuffle_inplace(order, state)

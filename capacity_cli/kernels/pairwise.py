@@ -12,10 +12,14 @@ y_i h_i >= 0 (an exact tie keeps the state).
 * :func:`unlearn`: K steps of Hopfield-Feinstein-Palmer (1983) unlearning.
 
 Coupling matrices are float64 (integer rules hold integers, exact in float64 while |h| < 2^53).
-**Ties.** |y_i h_i| <= tau_i = TIE_RTOL sum_j |W_ij| counts as a tie (the state is kept): for
-integer couplings tau_i < 1, so only exact ties are ties; for float couplings (storkey, pinv,
-unlearning, palimpsest) it absorbs the rounding of h (about 1e-16 of that sum, incremental or
+**Ties in the dynamics.** |y_i h_i| <= tau = TIE_RTOL max_k sum_j |W_kj| counts as a tie (the state
+is kept). The width is the matrix's scale, the same for every unit: a unit whose row is zero in
+exact arithmetic (pinv's units with P_ii = 1, some of Storkey's at small P) holds rounding residue
+of about 1e-16 of that scale, which a width taken from its own ~0 row would not absorb. For
+integer couplings tau < 1, so only exact ties are ties and every decision is exact; for float
+couplings (storkey, pinv, unlearning, palimpsest) it absorbs the rounding of h (incremental or
 recomputed), so ties that are exact in real arithmetic are decided as ties however h was summed.
+(The ``stable`` criterion decides exactly for every rule: families.pairwise.model.stable_patterns.)
 The fields of the dynamics take ``wt`` = W transposed (column i of W as a contiguous row); for a
 symmetric W pass W itself.
 """
@@ -36,6 +40,7 @@ from .dynamics import (
     stream_state,
     uniform01,
 )
+from .exact import UNIT_ROUNDOFF
 
 _S63 = np.uint64(63)
 #: Relative width of the tie zone (see the module docstring).
@@ -44,15 +49,15 @@ TIE_RTOL = 1e-9
 
 @njit(**SERIAL)
 def tie_widths(w):
-    """tau_i = TIE_RTOL sum_j |W_ij|: |y_i h_i| <= tau_i is a tie."""
+    """tau_i = TIE_RTOL max_k sum_j |W_kj| (the same for every unit): |y_i h_i| <= tau_i is a tie."""
     n = w.shape[0]
-    tau = np.empty(n, dtype=np.float64)
+    scale = 0.0
     for i in range(n):
         acc = 0.0
         for j in range(n):
             acc += abs(w[i, j])
-        tau[i] = TIE_RTOL * acc
-    return tau
+        scale = max(scale, acc)
+    return np.full(n, TIE_RTOL * scale)
 
 
 @njit(**SERIAL)
@@ -70,11 +75,11 @@ def fields(w, y):
 
 
 @njit(**SERIAL)
-def fields_and_tie_widths(w, y):
-    """h = W y and tau_i = TIE_RTOL sum_j |W_ij| (fields and tie widths) in one pass over W."""
+def fields_and_magnitudes(w, y):
+    """h = W y and a_i = sum_j |W_ij| in one pass over W."""
     n = y.shape[0]
     h = np.empty(n, dtype=np.float64)
-    tau = np.empty(n, dtype=np.float64)
+    a = np.empty(n, dtype=np.float64)
     for i in range(n):
         acc = 0.0
         size = 0.0
@@ -83,8 +88,19 @@ def fields_and_tie_widths(w, y):
             acc += row[j] * y[j]
             size += abs(row[j])
         h[i] = acc
-        tau[i] = TIE_RTOL * size
-    return h, tau
+        a[i] = size
+    return h, a
+
+
+@njit(**SERIAL)
+def fields_and_tie_widths(w, y):
+    """h = W y and the tie widths tau_i = TIE_RTOL max_k sum_j |W_kj| (:func:`tie_widths`) in one
+    pass over W."""
+    h, a = fields_and_magnitudes(w, y)
+    scale = 0.0
+    for i in range(a.shape[0]):
+        scale = max(scale, a[i])
+    return h, np.full(a.shape[0], TIE_RTOL * scale)
 
 
 @njit(inline="always", **SERIAL)
@@ -172,15 +188,46 @@ def storkey_add(w, xi):
         W_ij += (xi_i xi_j - xi_i h_ji - h_ij xi_j) / N,   h_ij = sum_{k != i, j} W_ik xi_k,
 
     for i != j. With a zero diagonal h_ij = h_i - W_ij xi_j, so the update is
-    (xi_i xi_j - xi_i h_j - h_i xi_j + 2 W_ij) / N: O(N^2)."""
+    (xi_i xi_j - xi_i h_j - h_i xi_j + 2 W_ij) / N: O(N^2).
+
+    Returns a bound on the Frobenius norm of this step's fresh rounding error R (the computed W'
+    minus the exact step applied to the W it was given). Entry by entry, the rounded fields
+    (|dh_i| <= gamma_N a_i, a_i = sum_j |W_ij|, for any summation order), the four-term
+    expression, the product with fl(1/N) and the final addition give (u = 2^-53; Higham,
+    Accuracy and Stability, ch. 3)
+
+        |R_ij| <= [gamma_N (a_i + a_j) + 6u (1 + |h_i| + |h_j| + 2 |W_ij|)] / N + u |W'_ij|
+               <= alpha_i + alpha_j + (12 u / N) |W_ij| + u |W'_ij|,
+        alpha_i = [gamma_N a_i + 6u (1/2 + |h_i|)] / N,
+
+    and with S = (sum_i a_i^2)^(1/2) >= ||W||_F and |W'_ij| <= (1 + 2/N) |W_ij| + (1 + |h_i| +
+    |h_j|) / N (to rounding), Minkowski's inequality gives
+
+        ||R||_F <= 2 sqrt(N) ||alpha||_2 + (12 u / N) S + 1.01 u [(1 + 2/N) S + 1 + 2 ||h||_2 / sqrt(N)],
+
+    from O(N) numbers, so the O(N^2) loop is the plain update. The bound's own float evaluation
+    errs by under N u relative (the caller inflates it: families.pairwise.model)."""
     n = xi.shape[0]
-    h = fields(w, xi)
+    h, a = fields_and_magnitudes(w, xi)
     inv = 1.0 / n
     for i in range(n):  # row by row (contiguous); the expression is symmetric in i, j exactly
         row = w[i]
         for j in range(n):
             if j != i:
                 row[j] += (xi[i] * xi[j] - (xi[i] * h[j] + h[i] * xi[j]) + 2.0 * row[j]) * inv
+    u = UNIT_ROUNDOFF
+    gamma = n * u / (1.0 - n * u)
+    alpha2 = 0.0
+    s2 = 0.0
+    h2 = 0.0
+    for i in range(n):
+        alpha = (gamma * a[i] + 6.0 * u * (0.5 + abs(h[i]))) * inv
+        alpha2 += alpha * alpha
+        s2 += a[i] * a[i]
+        h2 += h[i] * h[i]
+    s = np.sqrt(s2)
+    return 2.0 * np.sqrt(n * alpha2) + 12.0 * u * inv * s \
+        + 1.01 * u * ((1.0 + 2.0 * inv) * s + 1.0 + 2.0 * np.sqrt(h2 * inv))
 
 
 @njit(**PARALLEL)

@@ -27,6 +27,15 @@ storkey: one O(N^2) step per pattern; pinv: the rank-one projector update, Grevi
 X^+ X, kept as an orthonormal basis). :func:`coupling_matrix` gives W for a whole set (for other
 tools, e.g. an attractor census). :func:`forgetting_curve` and :func:`recency_outcome` measure
 palimpsest memories after a long stream.
+
+**Ties.** Exact ties are common (pinv: a unit whose e_i lies in the patterns' span has P_ii = 1 and
+a zero-diagonal row that is exactly 0; Storkey: two patterns one unit apart zero that unit's row),
+and float64 leaves about 1e-14 where exact arithmetic has 0. :func:`stable_patterns` decides every
+``stable`` question as exact arithmetic does: integer rules by one exact BLAS product; pinv by the
+identity y_i h_i = 1 - P_ii >= 0 for every stored pattern; storkey and palimpsest by the BLAS
+product outside a rigorous bound on its error (carried in the learning state), and in Python
+integers inside it (:mod:`.exact`). The dynamics take |y_i h_i| <= 1e-9 of W's scale for a tie
+(kernels.pairwise). docs/theory.md section 11.
 """
 
 from __future__ import annotations
@@ -60,6 +69,15 @@ DEFAULT_FORGET_EPS = 4.1
 #: pinv: a new pattern whose component outside the span is below this fraction of its norm adds
 #: nothing to the projector (it is a linear combination of the earlier ones, to rounding).
 PINV_RANK_TOL = 1e-9
+#: Rules whose couplings are integers (held exactly in float64, decided exactly by one product).
+INTEGER_RULES = ("hebbian", "hebbian-diag", "perceptron")
+#: Unit roundoff of float64, and the spacing of its subnormals (the absolute error of a result
+#: that underflows).
+UNIT_ROUNDOFF = 2.0**-53
+SUBNORMAL = 2.0**-1074
+#: Every computed error bound is a sum of non-negative float terms, whose own evaluation errs by
+#: less than (terms) x UNIT_ROUNDOFF relative; this factor covers that with room to spare.
+BOUND_SAFETY = 1.01
 #: The sweep cap of the relaxations inside unlearning.
 UNLEARN_MAX_SWEEPS = 100
 #: Offset mixed into the trial's dynamics seed for the unlearning streams (independent of cues).
@@ -148,7 +166,11 @@ class PairwiseModel:
 @dataclass
 class LearningState:
     """What a rule keeps of the first ``p`` patterns: a matrix (hebbian, storkey, palimpsest: the
-    couplings so far; pinv: an orthonormal basis of the span, one row per independent pattern)."""
+    couplings so far; pinv: an orthonormal basis of the span, one row per independent pattern).
+
+    ``extra`` holds the rigorous rounding bounds of the float rules (see :func:`stable_patterns`):
+    storkey ``err`` >= ||W - W_exact||_F; palimpsest ``err`` >= max_ij |W_ij - W_exact,ij| and
+    ``mass`` >= sum_t lambda^(L-1-t) (which bounds every |W_exact,ij|)."""
 
     p: int
     matrix: np.ndarray
@@ -177,10 +199,14 @@ def extend_state(model: PairwiseModel, state: LearningState, x_new: np.ndarray) 
         k = len(x_new)
         if k:
             weights = lam ** np.arange(k - 1, -1, -1, dtype=np.float64)
-            out.matrix = lam**k * out.matrix + (x_new * weights[:, None]).T @ x_new
+            lam_k = lam**k
+            out.extra.update(_palimpsest_bound(out.extra, lam, k, weights, lam_k))
+            out.matrix = lam_k * out.matrix + (x_new * weights[:, None]).T @ x_new
     elif model.rule == "storkey":
-        for row in x_new:
-            ker.storkey_add(out.matrix, row)
+        err = out.extra.get("err", 0.0)
+        for row in x_new:  # ||offdiag(L(D))||_F <= (1 + 2/N) ||D||_F for the step's linear part L
+            err = err * (1.0 + 2.0 / n) + ker.storkey_add(out.matrix, row)
+        out.extra["err"] = err
     elif model.rule == "pinv":
         q = out.matrix
         for row in x_new:
@@ -193,6 +219,37 @@ def extend_state(model: PairwiseModel, state: LearningState, x_new: np.ndarray) 
         out.matrix = q
     out.p = state.p + len(x_new)
     return out
+
+
+def _gamma(k: int) -> float:
+    """gamma_k = k u / (1 - k u): recursive or blocked summation of k terms errs by at most gamma_k
+    times the sum of their magnitudes, in any order (Higham, Accuracy and Stability, 3.1)."""
+    return k * UNIT_ROUNDOFF / (1.0 - k * UNIT_ROUNDOFF)
+
+
+def _palimpsest_bound(extra: dict, lam: float, k: int, weights: np.ndarray, lam_k: float) -> dict:
+    """The palimpsest state's bounds after M <- fl(fl(lam^k) M) + fl(sum_t w_t xi_t xi_t^T), w_t =
+    fl(lam^d): every entry of the exact M* is bounded by ``mass`` A (the sum of the weights), and
+    |M - M*| entry-wise by ``err`` e. The powers are checked against the chain c_d = fl(c_{d-1}
+    lam), c_0 = 1, which is within gamma_d of lam^d (so nothing is assumed of libm's pow):
+
+        e' = l e + dl A + u l (A + e) + gamma_k sum w + sum dw + 1.01 u (l (A + e) + sum w),
+        A' = (l + dl) A + sum w + sum dw,
+
+    l = fl(lam^k), dl >= |l - lam^k|, dw_d >= |w_d - lam^d| (u: the products and the two roundings
+    of the scaled matrix and of the sum; gamma_k: the k-term BLAS sums). Where powers underflow, each
+    rounded product adds at most one subnormal spacing: d of them in c_d, k + 4 in e'."""
+    u = UNIT_ROUNDOFF
+    chain = np.multiply.accumulate(np.concatenate([[1.0], np.full(k, lam)]))  # chain[d] ~ lam^d
+    d = np.arange(k + 1)
+    chain_err = 1.01 * (d * u / (1.0 - d * u)) * chain + d * SUBNORMAL
+    dw = np.abs(weights - chain[k - 1::-1][:k]) + chain_err[k - 1::-1][:k]  # weights[t]: d = k-1-t
+    dl = abs(lam_k - chain[k]) + chain_err[k]
+    mass, err = extra.get("mass", 0.0), extra.get("err", 0.0)
+    sum_w, sum_dw = float(weights.sum()), float(dw.sum())
+    new_err = lam_k * err + dl * mass + u * lam_k * (mass + err) + _gamma(k) * sum_w + sum_dw \
+        + 1.01 * u * (lam_k * (mass + err) + sum_w) + (k + 4) * SUBNORMAL
+    return {"err": new_err, "mass": (lam_k + dl) * mass + sum_w + sum_dw}
 
 
 def couplings_of_state(model: PairwiseModel, state: LearningState, x: np.ndarray) -> np.ndarray:
@@ -239,9 +296,15 @@ def apply_unlearning(model: PairwiseModel, w: np.ndarray, p: int, seed: int) -> 
 def coupling_matrix(model: PairwiseModel, patterns: np.ndarray, seed: int = 0) -> np.ndarray:
     """W of ``model`` for the whole ordered set ``patterns`` (P x N, +-1), learned from scratch:
     the matrix the checker builds for that prefix (``seed``: the dynamics seed of unlearning)."""
+    return learn(model, patterns, seed)[0]
+
+
+def learn(model: PairwiseModel, patterns: np.ndarray, seed: int = 0) -> tuple[np.ndarray, LearningState]:
+    """(W, learning state) for the whole ordered set: :func:`coupling_matrix` with the state that
+    :func:`stable_patterns` needs to decide exactly."""
     x = np.asarray(patterns)
     state = extend_state(model, initial_state(model, x.shape[1]), x)
-    return apply_unlearning(model, couplings_of_state(model, state, x), len(x), seed)
+    return apply_unlearning(model, couplings_of_state(model, state, x), len(x), seed), state
 
 
 # --------------------------------------------------------------------------------------------------
@@ -255,11 +318,80 @@ def unit_stabilities(w: np.ndarray, x: np.ndarray) -> np.ndarray:
     return xf * (xf @ w.T)
 
 
-def stable_patterns(w: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """True for each pattern that is a fixed point: every y_i h_i >= -tau_i (a tie keeps the
-    state; tau_i = TIE_RTOL sum_j |W_ij|, below 1 for integer couplings: kernels.pairwise)."""
-    tau = ker.TIE_RTOL * np.abs(w).sum(axis=1)
-    return (unit_stabilities(w, x) >= -tau).all(axis=1)
+def stable_patterns(w: np.ndarray, x: np.ndarray, model: PairwiseModel | None = None,
+                    state: LearningState | None = None) -> np.ndarray:
+    """True for each pattern (row of x) that is a fixed point of W: every y_i h_i >= 0, where an
+    exact tie (y_i h_i = 0) keeps the state.
+
+    With ``model`` and ``state`` (W learned by the model's rule from exactly the patterns x, in
+    order, ``state`` its learning state) every decision is the one exact arithmetic makes, the
+    rule's float parameters taken as the numbers they are (docs/theory.md section 11):
+
+    * hebbian, hebbian-diag, perceptron: integer couplings, so the BLAS product is exact (every
+      partial sum is an integer below 2^53);
+    * pinv: no arithmetic. Every stored pattern lies in the span, P y = y, so y_i h_i =
+      y_i (y_i - P_ii y_i) = 1 - P_ii >= 0 for every unit (a projector has P_ii <= 1), with a tie
+      exactly where e_i lies in the span. float64 leaves about +-1e-14 there, so it must not decide;
+    * storkey, palimpsest: the product decides every unit with |y_i h_i| above a rigorous bound on
+      its error, gamma_N sum_j |W_ij| (the product) plus the couplings' own error (storkey:
+      sqrt(N - 1) ||W - W_exact||_F; palimpsest: (N - 1) max |W - W_exact|; both carried in the
+      state by extend_state); a pattern with a unit left open and no unit certainly unstable is
+      decided by exact integer arithmetic for its open units (families.pairwise.exact).
+
+    Without them (W of unknown origin), or with unlearning (its steps are float dynamics), the
+    float tie band of the dynamics decides: y_i h_i >= -TIE_RTOL max_k sum_j |W_kj|.
+    """
+    x = np.asarray(x)
+    if model is None or model.unlearn:
+        tau = ker.TIE_RTOL * np.abs(w).sum(axis=1).max(initial=0.0)
+        return (unit_stabilities(w, x) >= -tau).all(axis=1)
+    if state is None or state.p != len(x):
+        raise ValueError("stable_patterns needs the learning state of exactly the patterns x")
+    if model.rule == "pinv":
+        return np.ones(len(x), dtype=bool)  # y_i h_i = 1 - P_ii >= 0 (see above)
+    e = unit_stabilities(w, x)
+    bound = stability_error_bound(model, w, state)
+    unsure = np.abs(e) <= bound
+    ok = ~(e < -bound).any(axis=1)
+    if model.rule in INTEGER_RULES:
+        return ok  # bound 0: e is exact, an open unit is an exact tie
+    open_rows = np.flatnonzero(ok & unsure.any(axis=1))
+    if open_rows.size:
+        sign = _exact_signs(model, x)
+        for r in open_rows:
+            ok[r] = all(sign(x[r], i) >= 0 for i in np.flatnonzero(unsure[r]))
+    return ok
+
+
+def stability_error_bound(model: PairwiseModel, w: np.ndarray, state: LearningState) -> np.ndarray:
+    """Per unit i, a bound on |fl(y_i (W y)_i) - y_i (W_exact y)_i| for any +-1 state y, where
+    fl is the BLAS product with the float W and W_exact the rule's couplings in exact arithmetic
+    (rules other than pinv; see :func:`stable_patterns`)."""
+    n = w.shape[0]
+    size = np.abs(w).sum(axis=1)
+    if model.rule in INTEGER_RULES:
+        if size.max(initial=0.0) >= 2.0**53:
+            raise ValueError("integer couplings beyond 2^53: float64 sums are no longer exact")
+        return np.zeros(n)
+    own = _gamma(n) * size
+    if model.rule == "storkey":
+        own = own + math.sqrt(n - 1) * state.extra.get("err", 0.0)
+    elif model.rule == "palimpsest":
+        own = own + (n - 1) * state.extra.get("err", 0.0)
+    else:
+        raise ValueError(f"no error bound for rule {model.rule!r}")
+    return BOUND_SAFETY * own
+
+
+def _exact_signs(model: PairwiseModel, x: np.ndarray) -> Callable[[np.ndarray, int], int]:
+    """sign(y, i): the exact sign of y_i h_i under the rule's couplings for the patterns x."""
+    from . import exact
+
+    if model.rule == "storkey":
+        v = exact.storkey_scaled(x)
+        return lambda y, i: exact.storkey_sign(v, y, i)
+    lam = model.decay(x.shape[1])
+    return lambda y, i: exact.palimpsest_sign(x, lam, y, i)
 
 
 def relax_patterns(w: np.ndarray, x: np.ndarray, criterion: Criterion, seed: int, p: int | None = None,
@@ -298,10 +430,12 @@ def _relax_patterns(w, x, criterion, seed, p=None, allowed=None):
     return bad, final, sweeps, converged, cycled
 
 
-def pattern_successes(w: np.ndarray, x: np.ndarray, criterion: Criterion, seed: int) -> np.ndarray:
-    """Per pattern of x: does it succeed under the criterion with couplings W (complete work)."""
+def pattern_successes(w: np.ndarray, x: np.ndarray, criterion: Criterion, seed: int,
+                      model: PairwiseModel | None = None, state: LearningState | None = None) -> np.ndarray:
+    """Per pattern of x: does it succeed under the criterion with couplings W (complete work);
+    ``model`` and ``state``: as :func:`stable_patterns` (exact ``stable`` decisions)."""
     if isinstance(criterion, Stable):
-        return stable_patterns(w, x)
+        return stable_patterns(w, x, model, state)
     _, final, _, _, cycled = _relax_patterns(w, x, criterion, seed)
     return (final >= target_overlap(criterion, x.shape[1])) & ~cycled  # a sync 2-cycle fails
 
@@ -309,11 +443,13 @@ def pattern_successes(w: np.ndarray, x: np.ndarray, criterion: Criterion, seed: 
 class PairwiseChecker:
     """is_stored(P) for prefixes of a pattern source: learn W of the prefix (extending the state
     of the last stored prefix where the rule is incremental), unlearn if asked, then decide every
-    pattern: ``stable`` by one BLAS product, ``retrieve`` / ``overlap`` by the dynamics kernel.
+    pattern: ``stable`` exactly (:func:`stable_patterns`: one BLAS product and, where its rounding
+    bound leaves a unit open, exact integers), ``retrieve`` / ``overlap`` by the dynamics kernel.
 
     pinv: a prefix of P >= N patterns is not stored (its zero-diagonal projector is 0 at full
-    rank, where every state is a tie). perceptron: a prefix whose learning hits the epoch cap is
-    not stored, and the outcome column ``epoch_capped`` says so.
+    rank, where every state is a tie); below N every prefix is stored under ``stable``
+    (y_i h_i = 1 - P_ii >= 0). perceptron: a prefix whose learning hits the epoch cap is not
+    stored, and the outcome column ``epoch_capped`` says so.
     """
 
     def __init__(self, model: PairwiseModel, criterion: Criterion, source: PatternSource, n: int,
@@ -345,7 +481,7 @@ class PairwiseChecker:
         apply_unlearning(self.model, w, p, self.seed)
         allowed = allowed_failures(self.criterion.threshold, p)
         if isinstance(self.criterion, Stable):
-            if int((~stable_patterns(w, x)).sum()) > allowed:
+            if int((~stable_patterns(w, x, self.model, state)).sum()) > allowed:
                 return False
             sweeps = converged = None
         else:
@@ -384,8 +520,8 @@ class PairwiseChecker:
 def stream_successes(model: PairwiseModel, criterion: Criterion, x: np.ndarray, seed: int) -> np.ndarray:
     """After learning the whole stream x (rows in order, one by one), success of each pattern by
     age: element a is the pattern learned a steps before the last (a = 0: the newest)."""
-    w = coupling_matrix(model, x, seed)
-    ok = pattern_successes(w, x, criterion, seed)
+    w, state = learn(model, x, seed)
+    ok = pattern_successes(w, x, criterion, seed, model, state)
     return ok[::-1].copy()
 
 
