@@ -96,6 +96,14 @@ SWEEP_STUDIES = {"beta": ("beta", "beta (inverse temperature)"),
 STRUCTURE_FIT_MIN_D = 6
 
 
+def batch_profiles() -> list[str]:
+    """The profiles with a shipped batch table (``configs/<profile>.csv``; the timing table that
+    lives beside them is no batch)."""
+    from .timing import TIMINGS_PATH
+
+    return sorted(p.stem for p in CONFIG_DIR.glob("*.csv") if p.name != TIMINGS_PATH.name)
+
+
 def read_batch(path: str | Path) -> pd.DataFrame:
     """Read a batch table and check its columns (``table.attrs["path"]`` names it in errors)."""
     try:
@@ -651,7 +659,7 @@ def save_timings(profiles: list[str] | None = None, results: Path | None = None,
     path = TIMINGS_PATH if path is None else Path(path)
     old = TimingTable.read(path)
     if profiles is None:
-        names = {p.stem for p in CONFIG_DIR.glob("*.csv") if p.name != path.name}
+        names = set(batch_profiles())
         names |= {p.stem for p in (Path(__file__).resolve().parent / "studies").glob("*.py")
                   if not p.stem.startswith("_")}
         profiles = sorted(names)
@@ -702,7 +710,7 @@ def check_results(results: str | Path) -> None:
     check that no profile's batch has a pending trial; HopcapError naming the first problem."""
     from .audit import pending_trials, read_back_tree
 
-    profiles = sorted(p.stem for p in CONFIG_DIR.glob("*.csv"))
+    profiles = batch_profiles()
     checks = read_back_tree(results, profiles)
     pending = {p: n for p, n in pending_trials(results, profiles).items() if n}
     if pending:

@@ -14,14 +14,14 @@ import pytest
 
 from capacity_cli.audit import pending_trials, read_back, read_back_tree
 from capacity_cli.errors import HopcapError
-from capacity_cli.reproduce import CONFIG_DIR
+from capacity_cli.reproduce import batch_profiles
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "results"
 
 
 def profiles() -> list[str]:
-    return sorted(p.stem for p in CONFIG_DIR.glob("*.csv"))
+    return batch_profiles()
 
 
 def test_every_committed_file_reads_back():

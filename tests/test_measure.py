@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -14,7 +12,7 @@ from capacity_cli.datasets import PatternSpec
 from capacity_cli.fit import fit_law
 from capacity_cli.measure import MeasureConfig, run_measurements
 from capacity_cli.models import BinaryDAM
-from capacity_cli.reproduce import read_batch, run_batch, summary_markdown
+from capacity_cli.reproduce import batch_profiles, read_batch, run_batch, summary_markdown
 
 TINY_BATCH = """study,model,degree,beta,criterion,noise,min_overlap,threshold,n,trials
 hebbian,hebbian,,,overlap,0,0.95,0.9,24 32,3
@@ -196,7 +194,7 @@ edge,poly,2 3,stable,8 12,2,,,,,0 2,5
 edge,poly,3,stable,,,,,digits,no,,
 edge,poly,3,stable,,,,,digits,yes,,
 """
-SHIPPED = sorted(p.stem for p in (Path(__file__).parent.parent / "configs").glob("*.csv"))
+SHIPPED = batch_profiles()
 
 
 @pytest.mark.parametrize("profile", [*SHIPPED, "edge rows"])

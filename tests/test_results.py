@@ -296,9 +296,9 @@ def test_committed_results_resume_with_zero_reruns():
     make the configurations results/ was measured with fails here. structured.csv measures the
     digits, which need scikit-learn: it is in the test extra, so its absence, like any other error,
     fails here."""
-    from capacity_cli.reproduce import CONFIG_DIR, batch_configs, read_batch
+    from capacity_cli.reproduce import CONFIG_DIR, batch_configs, batch_profiles, read_batch
 
-    profiles = sorted(path.stem for path in CONFIG_DIR.glob("*.csv"))
+    profiles = batch_profiles()
     assert {"quick", "full", "structured"} <= set(profiles)
     for profile in profiles:
         configs = batch_configs(read_batch(CONFIG_DIR / f"{profile}.csv"))
