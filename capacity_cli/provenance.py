@@ -16,9 +16,9 @@ same string as the rows' ``hopcap_version``, so a row finds its record), the git
 flag, the installed version, Python, the dependencies' versions, the CPU model, logical cores, the
 numba threads used, the platform, and when the record was first written. Records are
 deduplicated on everything but that time (a rerun in a known environment leaves the file as it is,
-so rerunning a committed batch changes no committed file); the file is rewritten atomically (temporary file and
-``os.replace``) under the lock ``.environment.json.lock``. A process writes a folder's record at most
-once per (folder, threads).
+so rerunning a committed batch changes no committed file); the file is rewritten atomically
+(temporary file and ``os.replace``) under the lock ``.environment.json.lock``. A process writes a
+folder's record at most once per (folder, threads).
 
 **Reading** (:func:`csv_report`): what ``hopcap info FILE.csv`` prints: the file's rows and
 configurations, its code versions, and each one's environment records.
