@@ -51,6 +51,14 @@ class HopcapGroup(click.Group):
             sys.exit(2)
 
 
+def _given() -> set[str]:
+    """The options of the running command that the user gave (not at their defaults): the only ones
+    an option-applicability check may refuse (capacity_cli.families.misplaced_options)."""
+    ctx = click.get_current_context()
+    return {name for name in ctx.params
+            if ctx.get_parameter_source(name) not in (None, ParameterSource.DEFAULT)}
+
+
 def _print_version(ctx: click.Context, _param, value: bool) -> None:
     """``hopcap --version``: the code revision (from git in a checkout), looked up only when asked."""
     if not value or ctx.resilient_parsing:
@@ -261,15 +269,9 @@ def measure(threads, output, progress, repair, outcomes, trace, executor, schedu
     from .measure import configs_from_options, run_measurements, summarize_rows
     from .results import check_writable, load_results, repair_results
 
-    if repair and not output:
-        raise click.UsageError("--repair needs -o FILE")
-    if trace and not outcomes:
-        from .errors import HopcapError
-
-        raise HopcapError("--trace on measure needs --outcomes FILE (the recalls it traces)")
-    source = click.get_current_context().get_parameter_source
-    configs = configs_from_options(values, given={name for name in values
-                                                  if source(name) != ParameterSource.DEFAULT})
+    run = dict(threads=threads, output=output, progress=progress, repair=repair, outcomes=outcomes,
+               trace=trace, executor=executor, scheduler=scheduler)
+    configs = configs_from_options({**values, **run}, given=_given())
     if output:
         check_writable(output)
     if outcomes:
@@ -327,9 +329,7 @@ def predict(output, **values):
     from .predict import prediction_configs, prediction_row, write_predictions
     from .results import check_writable
 
-    source = click.get_current_context().get_parameter_source
-    configs = prediction_configs(values, given={name for name in values
-                                                if source(name) != ParameterSource.DEFAULT})
+    configs = prediction_configs(values, given=_given() - {"output"})
     if output:
         check_writable(output)
     click.echo(f"{'configuration':<26} {'N':>6} {'mean P_max':>12} {'sd':>10} {'5%':>9} {'50%':>9} "
@@ -458,9 +458,7 @@ def curve(threads, output, progress, p, p_over_n, trace, **values):
     from .results import check_writable
 
     grid = make_grid(p, p_over_n)
-    source = click.get_current_context().get_parameter_source
-    configs = configs_from_options(values, given={name for name in values
-                                                  if source(name) != ParameterSource.DEFAULT})
+    configs = configs_from_options(values, given=_given() & set(values), options=curve_options())
     for path in (output, trace):
         if path:
             check_writable(path)

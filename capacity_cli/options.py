@@ -17,7 +17,7 @@ import functools
 import math
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -156,6 +156,26 @@ class ListOf(click.ParamType):
 
 
 @dataclass(frozen=True)
+class Given:
+    """In an option's ``applies``: the option needs this setting given, at a value that does
+    something (not None, False, 0 or a list of zeros); ``what`` describes it in the message (e.g.
+    ``FILE``)."""
+
+    what: str = ""
+
+    def matches(self, value) -> bool:
+        if isinstance(value, list | tuple):
+            return any(value)
+        return bool(value)
+
+
+#: The option needs the setting given (see :class:`Given`).
+GIVEN = Given()
+#: A file the option needs, e.g. ``-o FILE``.
+GIVEN_FILE = Given("FILE")
+
+
+@dataclass(frozen=True)
 class Option:
     """One option of ``hopcap measure`` and one column of a batch table.
 
@@ -164,6 +184,14 @@ class Option:
     cell) and make one configuration per value. ``flag`` options are ``--name/--no-name`` switches.
     ``batch`` is False for options about one run of the command (output, threads, progress), which
     a batch table cannot set.
+
+    ``applies`` says where the option applies, declared here once for every command and batch
+    table: setting -> the values of that setting it applies to (a tuple), or :data:`GIVEN` (it
+    applies only when that setting is given). Settings are other options (``--search``,
+    ``--feature-map``, ``--rule``, ``--code``, ...) and ``source``: ``generated`` patterns or a given
+    set (``patterns``, ``dataset``). A setting a command does not have is not checked. Giving an
+    option where it does not apply is refused (capacity_cli.families.misplaced_options); which
+    family owns it and which criteria it serves are the families' declarations.
     """
 
     name: str
@@ -176,6 +204,7 @@ class Option:
     required: bool = False
     short: str | None = None
     default_text: str | None = None  # shown instead of the default where it depends on others
+    applies: Any = field(default_factory=dict, hash=False)  # setting -> values (or GIVEN)
 
     @property
     def flag_name(self) -> str:
@@ -262,7 +291,8 @@ def _shared_options() -> tuple[tuple[Option, ...], tuple[Option, ...]]:
                "): hebbian F = x^2/2, poly x^a, rectpoly max(x,0)^a, exp exp(beta x); softmax "
                "xi <- X^T softmax(beta X xi).", required=True),
         Option("beta", ListOf(BetaText()), [1.0], "Inverse temperature: exp in [1e-4, 50]; softmax "
-               "also c/sqrtN or c/N (a list sweeps).", sweep=True),
+               "also c/sqrtN or c/N (a list sweeps).", sweep=True,
+               applies={"model": ("exp", "softmax", "rf", "kernel")}),
     )
     criterion = (
         Option("criterion", click.Choice(all_criteria()), None, "What stored means (" +
@@ -276,10 +306,17 @@ def _shared_options() -> tuple[tuple[Option, ...], tuple[Option, ...]]:
                "patterns) or Gaussian noise of norm rho |x| (sphere patterns).",
                default_text="0.1 retrieve, else 0"),
         Option("threshold", Real(0, 1, lo_open=True), 1.0, "Fraction of the P patterns that must "
-               "succeed (1 = every pattern; threshold * --p-max must exceed 1)."),
+               "succeed (1 = every pattern; threshold * --p-max must exceed 1).",
+               applies={"search": ("p", "degree")}),
     )
     return model, criterion
 
+
+#: ``source`` values (see Option.applies): generated patterns, or a given set.
+GENERATED = ("generated",)
+GIVEN_SET = ("patterns", "dataset")
+#: Where the +-1 generator's options apply: generated +-1 patterns (not a prototype task's examples).
+PM1_GENERATOR = {"source": GENERATED, "kind": ("pm1",), "prototypes": (None,)}
 
 #: The options of ``hopcap predict``: measure's declarations by name (capacity_cli.predict).
 PREDICT_OPTION_NAMES = ("model", "degree", "beta", "rule", "criterion", "threshold", "n", "bias",
@@ -289,46 +326,53 @@ FEATURES_MAX = 2**20
 #: One option that two families read, each in its own sense (declared once, here).
 FEATURES = Option("features", ListOf(Integer(1, FEATURES_MAX)), None, "Feature count. rf: Y random "
                   "frequencies (2Y features) at the paper's --beta (modern.md C; exact counterpart: "
-                  "exp at beta/(4N)); kernel: feature dimension D (rows of W). A list sweeps.",
-                  sweep=True, default_text="1024 (rf), N (kernel)")
+                  "exp at beta/(4N)); kernel: feature dimension D (rows of W; the identity map has D = N). A "
+                  "list sweeps.", sweep=True, default_text="1024 (rf), N (kernel)",
+                  applies={"feature_map": ("random", "learned")})
 
 SEARCH_OPTIONS = (
     Option("n", ListOf(Integer(2, N_MAX)), None, "N, one value or a list (16,32,64); refused when "
            "the first check would need over half the memory.", sweep=True,
-           default_text="sizes that run in seconds"),
+           default_text="sizes that run in seconds", applies={"source": GENERATED}),
     Option("trials", Integer(1, TRIALS_MAX), None, "Independent trials per configuration.",
            default_text="20; 1 for a given set without --shuffle"),
-    Option("p_max", Integer(1, P_CAP_MAX), DEFAULT_P_CAP, "Cap on P (reported as capped)."),
+    Option("p_max", Integer(1, P_CAP_MAX), DEFAULT_P_CAP, "Cap on P (reported as capped).",
+           applies={"search": ("p",)}),
     Option("search", click.Choice(["p", "degree", "recency"]), "p", "p: largest storable P. degree: "
            "smallest degree a of poly/rectpoly that stores the whole set (--patterns, or generated "
            "sets of --p patterns). recency: after a stream of --p patterns learned one by one, how "
            "many of the newest are stored (forgetting rules: pairwise palimpsest)."),
-    Option("p", Integer(1, P_CAP_MAX), None, "--search degree: patterns per generated set; "
-           "--search recency: stream length (default 10 N)."),
-    Option("max_degree", Integer(2, MAX_DEGREE_MAX), 30, "--search degree: highest degree tried."),
+    Option("p", Integer(1, P_CAP_MAX), None, "--search degree: patterns per generated set (with "
+           "a given set: its first P); --search recency: stream length (default 10 N).",
+           applies={"search": ("degree", "recency")}),
+    Option("max_degree", Integer(2, MAX_DEGREE_MAX), 30, "--search degree: highest degree tried.",
+           applies={"search": ("degree",)}),
 )
 PATTERN_OPTIONS = (
-    Option("bias", Real(0, 1, lo_open=True, hi_open=True), 0.5, "Probability of +1 per unit."),
+    Option("bias", Real(0, 1, lo_open=True, hi_open=True), 0.5, "Probability of +1 per unit.",
+           applies={**PM1_GENERATOR, "code": (None,)}),
     Option("correlation", ListOf(Real(0, 1, hi_open=True)), [0.0], "Feature correlation c: unit i "
            "copies unit i-1 with probability c (Markov chain; corr(i, j) = c^|i-j| at bias 0.5). A "
-           "list sweeps.", sweep=True),
+           "list sweeps.", sweep=True, applies=PM1_GENERATOR),
     Option("min_distance", ListOf(Integer(0, N_MAX)), [0], "Minimum pairwise Hamming distance "
-           "(greedy rejection), at most N. A list sweeps.", sweep=True),
-    Option("max_tries", Integer(1, MAX_TRIES_MAX), DEFAULT_MAX_TRIES, "Give up after this many "
-           "consecutive rejected candidates."),
+           "(greedy rejection), at most N. A list sweeps.", sweep=True, applies=PM1_GENERATOR),
+    Option("max_tries", Integer(1, MAX_TRIES_MAX), DEFAULT_MAX_TRIES, "With --min-distance: give up "
+           "after this many consecutive rejected candidates.",
+           applies={**PM1_GENERATOR, "code": (None,), "min_distance": Given("d > 0")}),
     Option("code", click.Choice(["bch", "rm"]), None, "Random codewords of an error-correcting "
            "code with distance >= --min-distance instead of greedy rejection: bch (BCH, extended or "
            "shortened to N, N <= 1024) or rm (Reed-Muller RM(1, m), N = 2^m, d = N/2). With "
            "--correlation c, a code of length N - round(c (N-1)) whose units are "
-           "copied to fill N (distances kept). docs/theory.md section 13."),
+           "copied to fill N (distances kept). docs/theory.md section 13.", applies=PM1_GENERATOR),
     Option("patterns", click.Path(dir_okay=False), None, "Measure this ordered set (.npy/.npz, +-1 "
            "or 0/1) instead of generated ones."),
     Option("dataset", click.Choice(["digits"]), None, "A real set instead of generated ones: digits "
            "= scikit-learn's 8x8 digits binarised (N=64; needs pip install 'hopcap[digits]')."),
     Option("shuffle", None, None, "Given sets: each trial takes its own random order.", flag=True,
-           default_text="on for --dataset, off for --patterns"),
+           default_text="on for --dataset, off for --patterns", applies={"source": GIVEN_SET}),
     Option("kind", click.Choice(["pm1", "sphere"]), "pm1", "Generated patterns: pm1 (+-1 rows, the "
-           "options above) or sphere (i.i.d. Gaussian rows of norm sqrt(N); softmax only)."),
+           "options above) or sphere (i.i.d. Gaussian rows of norm sqrt(N); softmax only).",
+           applies={"source": GENERATED, "prototypes": (None,)}),
     Option("seed", Integer(0), 0, "Base random seed (any size); trial t uses numpy "
            "SeedSequence([seed, t])."),
 )
@@ -340,18 +384,19 @@ RUN_OPTIONS = (
     Option("progress", None, True, "Show progress: a bar on a terminal, otherwise plain lines on "
            "stderr (one per configuration, at most every 30 s).", flag=True, batch=False),
     Option("repair", None, False, "First drop the invalid and duplicated rows of -o FILE (their "
-           "trials then run again).", flag=True, batch=False),
+           "trials then run again).", flag=True, batch=False, applies={"output": GIVEN_FILE}),
     Option("outcomes", click.Path(dir_okay=False), None, "Also write each trial's per-pattern "
            "outcomes at P_max and P_max + 1 to this CSV (binary family; docs/theory.md section 16).",
-           batch=False),
+           batch=False, applies={"model": ("hebbian", "poly", "rectpoly", "exp"), "search": ("p",),
+                                 "criterion": ("stable", "retrieve", "overlap")}),
     Option("trace", click.Path(dir_okay=False), None, "With --outcomes: the energy after each sweep "
-           "of those recalls, to this CSV.", batch=False),
+           "of those recalls, to this CSV.", batch=False, applies={"outcomes": GIVEN_FILE}),
     Option("executor", click.Choice(["local", "dask"]), "local", "Where trials run: local (this "
            "process) or dask (one task per trial on a Dask cluster; needs pip install "
            "'hopcap[dask]'). Results do not depend on it.", batch=False),
     Option("scheduler", None, None, "With --executor dask: the address of a running Dask "
            "scheduler (e.g. tcp://host:8786); default: a LocalCluster on this machine.",
-           batch=False),
+           batch=False, applies={"executor": ("dask",)}),
 )
 @functools.cache
 def measure_options() -> tuple[Option, ...]:
