@@ -12,17 +12,7 @@ from pathlib import Path
 import click
 from click.core import ParameterSource
 
-from .options import (
-    MEASURE_OPTIONS,
-    click_options,
-    code_option,
-    curve_options,
-    dataset_option,
-    gen_size_options,
-    generator_options,
-    kind_option,
-    seed_option,
-)
+from .options import MEASURE_OPTIONS, census_options, click_options, curve_options, gen_options
 
 
 class HopcapGroup(click.Group):
@@ -97,18 +87,7 @@ def main(ctx: click.Context, debug: bool) -> None:
 
 
 @main.command()
-@gen_size_options
-@dataset_option
-@generator_options
-@code_option
-@kind_option
-@seed_option
-@click.option("-o", "--output", type=click.Path(dir_okay=False), required=True,
-              help="Output .npz (patterns + parameters + achieved statistics) or .npy (patterns only).")
-@click.option("--prototypes", type=int, default=None,
-              help="Prototype task: P noisy examples of this many random prototypes (hopcap census).")
-@click.option("--example-noise", type=float, default=0.1, show_default=True,
-              help="With --prototypes: each unit of an example is flipped with this probability.")
+@click_options(gen_options())
 def gen(n, p, dataset, bias, correlation, min_distance, max_tries, code, kind, seed, output, prototypes,
         example_noise):
     """Generate P patterns of length N and report what they achieved.
@@ -120,20 +99,13 @@ def gen(n, p, dataset, bias, correlation, min_distance, max_tries, code, kind, s
     --code bch|rm: distinct random codewords of a code with distance >= --min-distance.
     """
     from .datasets import PatternSpec, dataset_patterns, generate_patterns, pattern_stats, save_patterns
-    from .errors import HopcapError
+    from .families import pattern_source, refuse_misplaced
     from .provenance import code_version
     from .results import check_writable
 
+    params = click.get_current_context().params
+    refuse_misplaced(None, {**params, "source": pattern_source(params)}, _given(), gen_options())
     check_writable(output)
-    if prototypes is not None and (dataset or kind != "pm1" or code):
-        raise HopcapError("--prototypes generates +-1 examples; it takes no --dataset, --kind or --code")
-    if prototypes is None and click.get_current_context().get_parameter_source("example_noise") \
-            == ParameterSource.COMMANDLINE:
-        raise HopcapError("--example-noise needs --prototypes")
-    if dataset and kind != "pm1":
-        raise click.UsageError("--kind describes generated patterns, not --dataset")
-    if dataset and code:
-        raise click.UsageError("--code describes generated patterns, not --dataset")
     if dataset:
         x = dataset_patterns(dataset)[:p]
         stats = pattern_stats(x)
@@ -509,36 +481,7 @@ def fit(csv, form, intercept):
 
 
 @main.command()
-@click.option("--model", default="hebbian", help="A model with fixed-point dynamics on +-1 states: "
-              "hebbian, poly, rectpoly, exp.")
-@click.option("--degree", type=int, default=None, help="Degree a of poly / rectpoly.")
-@click.option("--beta", type=float, default=None, help="Inverse temperature of exp (default 1).")
-@click.option("--n", "n", type=int, default=100, show_default=True, help="Units (generated sets).")
-@click.option("--p", "p", type=int, default=None, help="Stored patterns: generated sets (default 10), "
-              "or the first P of --patterns/--dataset (default all).")
-@click.option("--patterns", type=click.Path(dir_okay=False), default=None,
-              help="Stored set from a .npy/.npz (a gen --prototypes file brings its prototypes).")
-@dataset_option
-@click.option("--prototypes", type=int, default=None,
-              help="Store P noisy examples of this many random prototypes (prototype class).")
-@click.option("--example-noise", type=float, default=0.1, show_default=True,
-              help="With --prototypes: flip probability of each unit of an example, in [0, 0.5].")
-@click.option("--starts", type=int, default=1000, show_default=True, help="Number of starts (>= 1).")
-@click.option("--from-cues", "from_cues", type=float, default=None,
-              help="Start from noisy cues (round(RHO N) flipped units of pattern s mod P) instead of "
-                   "uniformly random states.")
-@click.option("--max-sweeps", type=int, default=100, show_default=True,
-              help="Sweep cap; starts still moving after it are counted as not converged.")
-@click.option("--radius-cues", type=int, default=20, show_default=True,
-              help="Cues per test in the basin-radius search of each stored pattern (0: skip).")
-@click.option("--profiles", type=click.Path(dir_okay=False), default=None,
-              help="Write the distinct fixed points, classes, energies and energy profiles to this .npz.")
-@click.option("--classify", type=int, default=None,
-              help="Also train classifiers on the energy profiles of this many prototype-task networks "
-                   "and test them on as many others (needs --prototypes): accuracy table.")
-@seed_option
-@click.option("--threads", type=int, default=None, help="Numba threads (default: all cores); results "
-              "do not depend on it.")
+@click_options(census_options())
 def census(model, degree, beta, n, p, patterns, dataset, prototypes, example_noise, starts, from_cues,
            max_sweeps, radius_cues, profiles, classify, seed, threads):
     """Attractor census: relax from many starts, classify the fixed points reached.
@@ -551,7 +494,11 @@ def census(model, degree, beta, n, p, patterns, dataset, prototypes, example_noi
     """
     from . import census as lib
     from .errors import HopcapError
+    from .families import family_of, pattern_source, refuse_misplaced
 
+    params = click.get_current_context().params
+    refuse_misplaced(family_of(model), {**params, "source": pattern_source(params)}, _given(),
+                     census_options())
     if profiles is not None and not profiles.endswith(".npz"):
         raise HopcapError("--profiles must end in .npz")
     if threads is not None and threads < 1:

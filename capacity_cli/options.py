@@ -17,7 +17,7 @@ import functools
 import math
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -510,41 +510,73 @@ def parse_row(cells: Mapping[str, str], options: Iterable[Option] | None = None)
     return values
 
 
-# Options of the other commands, declared with the same types.
-def gen_size_options(f):
-    """--n and --p of ``gen`` (one value each)."""
-    n, p = Integer(2, N_MAX), Integer(1, P_CAP_MAX)
-    f = click.option("--p", "p", type=p, default=None, help="Number of patterns (P); with --dataset, "
-                     f"the first P (default: all). Range: {p.range_text()}.")(f)
-    return click.option("--n", "n", type=n, default=None,
-                        help=f"Units per pattern (N). Range: {n.range_text()}.")(f)
+# Options of the other commands: measure's declarations where they mean the same (their domain and
+# where they apply with them), single values where measure sweeps lists.
+def _single(name: str, **changes) -> Option:
+    """Measure's option ``name`` taking one value (its list item type, its first default)."""
+    o = option_named(name)
+    if o.sweep:
+        changes.setdefault("type", o.type.item)
+        changes.setdefault("default", None if o.default is None else o.default[0])
+        changes.setdefault("help", o.help.replace(" A list sweeps.", ""))
+    return replace(o, sweep=False, batch=False, default_text=None, **changes)
 
 
-def seed_option(f):
-    return click.option("--seed", type=Integer(0), default=0, show_default=True,
-                        help="Base random seed (any size); trial t uses numpy SeedSequence([seed, "
-                             "t]).")(f)
+@functools.cache
+def gen_options() -> tuple[Option, ...]:
+    """The options of ``hopcap gen``."""
+    return (
+        _single("n", type=Integer(2, N_MAX), default=None, help="Units per pattern (N)."),
+        Option("p", Integer(1, P_CAP_MAX), None, "Number of patterns (P); with --dataset, the first P "
+               "(default: all)."),
+        option_named("dataset"),
+        *(_single(name) for name in ("bias", "correlation", "min_distance", "max_tries")),
+        option_named("code"),
+        option_named("kind"),
+        Option("seed", Integer(0), 0, "Base random seed (any size); trial t uses numpy "
+               "SeedSequence([seed, t]).", applies={"source": GENERATED}),
+        Option("output", click.Path(dir_okay=False), None, "Output .npz (patterns + parameters + achieved "
+               "statistics) or .npy (patterns only).", required=True, short="-o", batch=False),
+        Option("prototypes", click.INT, None, "Prototype task: P noisy examples of this many random "
+               "prototypes (hopcap census).", applies={"source": GENERATED}),
+        Option("example_noise", click.FLOAT, 0.1, "With --prototypes: each unit of an example is "
+               "flipped with this probability.", applies={"prototypes": GIVEN}),
+    )
 
 
-def generator_options(f):
-    """--bias, --correlation, --min-distance, --max-tries of ``gen`` (one value each)."""
-    for name in reversed(("bias", "correlation", "min_distance", "max_tries")):
-        o = option_named(name)
-        item = o.type.item if isinstance(o.type, ListOf) else o.type
-        default = o.default[0] if o.sweep else o.default
-        help_text = o.help.replace(" A list sweeps.", "")
-        f = click.option(o.flag_name, name, type=item, default=default, show_default=True,
-                         help=f"{help_text} Range: {item.range_text()}.")(f)
-    return f
-
-
-def code_option(f):
-    return option_named("code").click_option()(f)
-
-
-def kind_option(f):
-    return option_named("kind").click_option()(f)
-
-
-def dataset_option(f):
-    return option_named("dataset").click_option()(f)
+@functools.cache
+def census_options() -> tuple[Option, ...]:
+    """The options of ``hopcap census`` (its library checks the values: census.census_plan)."""
+    return (
+        Option("model", click.STRING, "hebbian", "A model with fixed-point dynamics on +-1 states: "
+               "hebbian, poly, rectpoly, exp."),
+        _single("degree", type=click.INT, default=None, help="Degree a of poly / rectpoly."),
+        _single("beta", type=click.FLOAT, default=None, help="Inverse temperature of exp (default "
+                "1)."),
+        _single("n", type=click.INT, default=100, help="Units (generated sets)."),
+        Option("p", click.INT, None, "Stored patterns: generated sets (default 10), or the first P "
+               "of --patterns/--dataset (default all)."),
+        replace(option_named("patterns"), help="Stored set from a .npy/.npz (a gen --prototypes file "
+                "brings its prototypes)."),
+        option_named("dataset"),
+        Option("prototypes", click.INT, None, "Store P noisy examples of this many random "
+               "prototypes (prototype class).", applies={"source": GENERATED}),
+        Option("example_noise", click.FLOAT, 0.1, "With --prototypes: flip probability of each "
+               "unit of an example, in [0, 0.5].", applies={"prototypes": GIVEN}),
+        Option("starts", click.INT, 1000, "Number of starts (>= 1)."),
+        Option("from_cues", click.FLOAT, None, "Start from noisy cues (round(RHO N) flipped units "
+               "of pattern s mod P) instead of uniformly random states."),
+        Option("max_sweeps", click.INT, 100, "Sweep cap; starts still moving after it are counted "
+               "as not converged."),
+        Option("radius_cues", click.INT, 20, "Cues per test in the basin-radius search of each "
+               "stored pattern (0: skip)."),
+        Option("profiles", click.Path(dir_okay=False), None, "Write the distinct fixed points, classes, "
+               "energies and energy profiles to this .npz.", batch=False),
+        Option("classify", click.INT, None, "Also train classifiers on the energy profiles of this "
+               "many prototype-task networks and test them on as many others (needs "
+               "--prototypes): accuracy table.", applies={"prototypes": GIVEN}),
+        Option("seed", Integer(0), 0, "Base random seed (any size); trial t uses numpy "
+               "SeedSequence([seed, t])."),
+        Option("threads", click.INT, None, "Numba threads (default: all cores); results do not "
+               "depend on it.", batch=False),
+    )
