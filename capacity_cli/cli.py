@@ -12,7 +12,15 @@ from pathlib import Path
 import click
 from click.core import ParameterSource
 
-from .options import MEASURE_OPTIONS, census_options, click_options, curve_options, gen_options
+from .options import (
+    MEASURE_OPTIONS,
+    FilePath,
+    census_options,
+    click_options,
+    curve_options,
+    gen_options,
+    predict_options,
+)
 
 
 class HopcapGroup(click.Group):
@@ -274,18 +282,8 @@ def measure(threads, output, progress, repair, outcomes, trace, executor, schedu
                 f"{name} {failed[name]}" for name in sorted(failed, key=failed.get, reverse=True)))
 
 
-def _predict_options(f):
-    """The options of ``hopcap predict``: ``measure``'s declarations (capacity_cli.predict)."""
-    from .options import PREDICT_OPTION_NAMES, option_named
-
-    return click_options([option_named(name) for name in PREDICT_OPTION_NAMES])(f)
-
-
 @main.command()
-@_predict_options
-@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
-              help="Write one row per configuration (measure's configuration columns and the "
-                   "predicted mean, sd and quantiles) to this CSV.")
+@click_options(predict_options())
 def predict(output, **values):
     """Predicted capacity under --criterion stable at finite N, without measuring.
 
@@ -371,16 +369,17 @@ def _read_for_figures(paths):
 
 @main.command()
 @click.argument("csv", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@click.option("-o", "--output", type=click.Path(dir_okay=False), default="capacity",
-              help="Figure path without extension; writes .png and .pdf.")
+@click.option("-o", "--output", type=FilePath(), default="capacity",
+              help="Figure path; writes PATH.png and PATH.pdf (a .png or .pdf typed is dropped).")
 @click.option("--title", default=None, help="Figure title.")
 @click.option("--predict", "predict_csv", multiple=True, type=click.Path(dir_okay=False),
               help="A CSV of hopcap predict -o: draw the predicted mean P_max (5-95% band) of each "
                    "matching configuration too (repeatable).")
 def plot(csv, output, title, predict_csv):
     """Draw P_max against N from one or more results CSVs, with theory laws and fitted slopes."""
-    from .plotting import plot_capacity
+    from .plotting import figure_stem, plot_capacity
 
+    output = figure_stem(output)
     if _plot_curve_files(csv, output, title):
         return
     df = _read_for_figures(csv)

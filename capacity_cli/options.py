@@ -175,6 +175,36 @@ GIVEN = Given()
 GIVEN_FILE = Given("FILE")
 
 
+class FilePath(click.Path):
+    """A file path; an empty name is refused (it would write nothing, or a hidden ``.png``), and
+    with ``suffix`` the name must end in it (e.g. ``.npz``, which numpy would otherwise append)."""
+
+    def __init__(self, suffix: str | None = None):
+        super().__init__(dir_okay=False)
+        self.suffix = suffix
+
+    def convert(self, value, param, ctx):
+        if not str(value).strip():
+            self.fail("expected a file name, got an empty one", param, ctx)
+        if self.suffix and not str(value).endswith(self.suffix):
+            self.fail(f"expected a file name ending in {self.suffix}, got {value!r}", param, ctx)
+        return super().convert(value, param, ctx)
+
+
+class Text(click.ParamType):
+    """Text that must not be empty (``what`` names it in the message)."""
+
+    name = "text"
+
+    def __init__(self, what: str = "text"):
+        self.what = what
+
+    def convert(self, value, param, ctx):
+        if not str(value).strip():
+            self.fail(f"expected {self.what}, got an empty one", param, ctx)
+        return str(value).strip()
+
+
 @dataclass(frozen=True)
 class Option:
     """One option of ``hopcap measure`` and one column of a batch table.
@@ -318,7 +348,7 @@ GIVEN_SET = ("patterns", "dataset")
 #: Where the +-1 generator's options apply: generated +-1 patterns (not a prototype task's examples).
 PM1_GENERATOR = {"source": GENERATED, "kind": ("pm1",), "prototypes": (None,)}
 
-#: The options of ``hopcap predict``: measure's declarations by name (capacity_cli.predict).
+#: The options of ``hopcap predict``: measure's declarations by name (capacity_cli.predict), and -o.
 PREDICT_OPTION_NAMES = ("model", "degree", "beta", "rule", "criterion", "threshold", "n", "bias",
                         "correlation", "min_distance", "patterns", "dataset")
 #: Largest feature count (rf's Y, kernel's D).
@@ -364,7 +394,7 @@ PATTERN_OPTIONS = (
            "shortened to N, N <= 1024) or rm (Reed-Muller RM(1, m), N = 2^m, d = N/2). With "
            "--correlation c, a code of length N - round(c (N-1)) whose units are "
            "copied to fill N (distances kept). docs/theory.md section 13.", applies=PM1_GENERATOR),
-    Option("patterns", click.Path(dir_okay=False), None, "Measure this ordered set (.npy/.npz, +-1 "
+    Option("patterns", FilePath(), None, "Measure this ordered set (.npy/.npz, +-1 "
            "or 0/1) instead of generated ones."),
     Option("dataset", click.Choice(["digits"]), None, "A real set instead of generated ones: digits "
            "= scikit-learn's 8x8 digits binarised (N=64; needs pip install 'hopcap[digits]')."),
@@ -379,23 +409,23 @@ PATTERN_OPTIONS = (
 RUN_OPTIONS = (
     Option("threads", Integer(1, THREADS_MAX), None, "Numba threads (default: all cores). Results "
            "do not depend on it.", batch=False),
-    Option("output", click.Path(dir_okay=False), None, "Append one row per trial to this CSV; trials "
+    Option("output", FilePath(), None, "Append one row per trial to this CSV; trials "
            "already in it are skipped (resume).", batch=False, short="-o"),
     Option("progress", None, True, "Show progress: a bar on a terminal, otherwise plain lines on "
            "stderr (one per configuration, at most every 30 s).", flag=True, batch=False),
     Option("repair", None, False, "First drop the invalid and duplicated rows of -o FILE (their "
            "trials then run again).", flag=True, batch=False, applies={"output": GIVEN_FILE}),
-    Option("outcomes", click.Path(dir_okay=False), None, "Also write each trial's per-pattern "
+    Option("outcomes", FilePath(), None, "Also write each trial's per-pattern "
            "outcomes at P_max and P_max + 1 to this CSV (binary family; docs/theory.md section 16).",
            batch=False, applies={"model": ("hebbian", "poly", "rectpoly", "exp"), "search": ("p",),
                                  "criterion": ("stable", "retrieve", "overlap")}),
-    Option("trace", click.Path(dir_okay=False), None, "With --outcomes: the energy after each sweep "
+    Option("trace", FilePath(), None, "With --outcomes: the energy after each sweep "
            "of those recalls, to this CSV.", batch=False, applies={"outcomes": GIVEN_FILE}),
     Option("executor", click.Choice(["local", "dask"]), "local", "Where trials run: local (this "
            "process) or dask (one task per trial on a Dask cluster; needs pip install "
            "'hopcap[dask]'). Results do not depend on it.", batch=False),
-    Option("scheduler", None, None, "With --executor dask: the address of a running Dask "
-           "scheduler (e.g. tcp://host:8786); default: a LocalCluster on this machine.",
+    Option("scheduler", Text("a scheduler address"), None, "With --executor dask: the address of a "
+           "running Dask scheduler (e.g. tcp://host:8786); default: a LocalCluster on this machine.",
            batch=False, applies={"executor": ("dask",)}),
 )
 @functools.cache
@@ -417,7 +447,7 @@ CURVE_OPTIONS = (
            "on it) or one value.", batch=False),
     Option("p_over_n", click.STRING, None, "The grid in alpha = P/N, START:STOP:STEP; P = "
            "round(alpha N).", batch=False),
-    Option("output", click.Path(dir_okay=False), None, "Append one row per trial and P to this CSV; "
+    Option("output", FilePath(), None, "Append one row per trial and P to this CSV; "
            "trials it already holds are skipped (resume).", batch=False, short="-o"),
 )
 
@@ -522,6 +552,14 @@ def _single(name: str, **changes) -> Option:
     return replace(o, sweep=False, batch=False, default_text=None, **changes)
 
 
+def predict_options() -> tuple[Option, ...]:
+    """The options of ``hopcap predict``: measure's (PREDICT_OPTION_NAMES) and its -o."""
+    return (*(option_named(name) for name in PREDICT_OPTION_NAMES),
+            Option("output", FilePath(), None, "Write one row per configuration (measure's "
+                   "configuration columns and the predicted mean, sd and quantiles) to this CSV.",
+                   short="-o", batch=False))
+
+
 @functools.cache
 def gen_options() -> tuple[Option, ...]:
     """The options of ``hopcap gen``."""
@@ -535,7 +573,7 @@ def gen_options() -> tuple[Option, ...]:
         option_named("kind"),
         Option("seed", Integer(0), 0, "Base random seed (any size); trial t uses numpy "
                "SeedSequence([seed, t]).", applies={"source": GENERATED}),
-        Option("output", click.Path(dir_okay=False), None, "Output .npz (patterns + parameters + achieved "
+        Option("output", FilePath(), None, "Output .npz (patterns + parameters + achieved "
                "statistics) or .npy (patterns only).", required=True, short="-o", batch=False),
         Option("prototypes", click.INT, None, "Prototype task: P noisy examples of this many random "
                "prototypes (hopcap census).", applies={"source": GENERATED}),
@@ -570,7 +608,7 @@ def census_options() -> tuple[Option, ...]:
                "as not converged."),
         Option("radius_cues", click.INT, 20, "Cues per test in the basin-radius search of each "
                "stored pattern (0: skip)."),
-        Option("profiles", click.Path(dir_okay=False), None, "Write the distinct fixed points, classes, "
+        Option("profiles", FilePath(), None, "Write the distinct fixed points, classes, "
                "energies and energy profiles to this .npz.", batch=False),
         Option("classify", click.INT, None, "Also train classifiers on the energy profiles of this "
                "many prototype-task networks and test them on as many others (needs "

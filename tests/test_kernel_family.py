@@ -335,6 +335,7 @@ def test_save_map_and_info(tmp_path):
     (["--features", "5"], "--features does not apply to --feature-map identity"),
     (["--feature-map", "random", "--tau", "0.2"], "--tau does not apply to --feature-map random"),
     (["--compare", "identity"], "--compare does not apply to --feature-map identity"),
+    (["--feature-map", "learned", "--save-map", "m.txt", "--trials", "1"], "ending in .npz"),
     (["--feature-map", "learned", "--save-map", "m.npz", "--trials", "3"], "--save-map writes one"),
     (["--feature-map", "random", "--save-map", "m.npz", "--trials", "1"], "--save-map"),
 ])

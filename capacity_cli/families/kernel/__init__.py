@@ -17,7 +17,7 @@ from typing import Any
 import click
 
 from ...errors import HopcapError
-from ...options import FEATURES, Integer, Option, Real
+from ...options import FEATURES, FilePath, Integer, Option, Real
 from .. import Family
 from .. import softmax as _softmax
 
@@ -36,9 +36,9 @@ OPTIONS = (
            "loss.", applies=LEARNED),
     Option("learn_steps", Integer(0, 10**6), 200, "kernel learned: L-BFGS iterations per learning "
            "run (0: the initial map).", applies=LEARNED),
-    Option("save_map", click.Path(dir_okay=False), None, "kernel learned: write the learned W of "
-           "the final stored prefix and its patterns to this .npz (one trial, one configuration); "
-           "hopcap info FILE prints its spherical-code report.", applies=LEARNED),
+    Option("save_map", FilePath(".npz"), None, "kernel learned: write the learned W of the final "
+           "stored prefix and its patterns to this .npz, exactly this name (one trial, one "
+           "configuration); hopcap info FILE prints its spherical-code report.", applies=LEARNED),
     Option("compare", click.Choice(["identity", "none"]), None, "kernel: identity also measures the "
            "identity map (the softmax model) on the same trials, printed beside; none does not.",
            default_text="identity for random and learned maps (none with --save-map)",
