@@ -147,7 +147,7 @@ def gen(n, p, dataset, bias, correlation, min_distance, max_tries, code, kind, s
         return
     x = generate_patterns(spec, p, seed=seed)
     stats = pattern_stats(x)
-    described = {}
+    described = {"max_tries": max_tries} if spec.min_distance and not code else {}  # (it applied)
     if code:
         from .codes import code_metadata
 
