@@ -14,14 +14,12 @@ from click.core import ParameterSource
 
 from .options import (
     MEASURE_OPTIONS,
+    FilePath,
+    census_options,
     click_options,
-    code_option,
     curve_options,
-    dataset_option,
-    gen_size_options,
-    generator_options,
-    kind_option,
-    seed_option,
+    gen_options,
+    predict_options,
 )
 
 
@@ -49,6 +47,14 @@ class HopcapGroup(click.Group):
                 raise
             click.echo(f"Error: {err.strerror or err}: {err.filename or ''}".rstrip(": "), err=True)
             sys.exit(2)
+
+
+def _given() -> set[str]:
+    """The options of the running command that the user gave (not at their defaults): the only ones
+    an option-applicability check may refuse (capacity_cli.families.misplaced_options)."""
+    ctx = click.get_current_context()
+    return {name for name in ctx.params
+            if ctx.get_parameter_source(name) not in (None, ParameterSource.DEFAULT)}
 
 
 def _print_version(ctx: click.Context, _param, value: bool) -> None:
@@ -89,18 +95,7 @@ def main(ctx: click.Context, debug: bool) -> None:
 
 
 @main.command()
-@gen_size_options
-@dataset_option
-@generator_options
-@code_option
-@kind_option
-@seed_option
-@click.option("-o", "--output", type=click.Path(dir_okay=False), required=True,
-              help="Output .npz (patterns + parameters + achieved statistics) or .npy (patterns only).")
-@click.option("--prototypes", type=int, default=None,
-              help="Prototype task: P noisy examples of this many random prototypes (hopcap census).")
-@click.option("--example-noise", type=float, default=0.1, show_default=True,
-              help="With --prototypes: each unit of an example is flipped with this probability.")
+@click_options(gen_options())
 def gen(n, p, dataset, bias, correlation, min_distance, max_tries, code, kind, seed, output, prototypes,
         example_noise):
     """Generate P patterns of length N and report what they achieved.
@@ -112,20 +107,13 @@ def gen(n, p, dataset, bias, correlation, min_distance, max_tries, code, kind, s
     --code bch|rm: distinct random codewords of a code with distance >= --min-distance.
     """
     from .datasets import PatternSpec, dataset_patterns, generate_patterns, pattern_stats, save_patterns
-    from .errors import HopcapError
+    from .families import pattern_source, refuse_misplaced
     from .provenance import code_version
     from .results import check_writable
 
+    params = click.get_current_context().params
+    refuse_misplaced(None, {**params, "source": pattern_source(params)}, _given(), gen_options())
     check_writable(output)
-    if prototypes is not None and (dataset or kind != "pm1" or code):
-        raise HopcapError("--prototypes generates +-1 examples; it takes no --dataset, --kind or --code")
-    if prototypes is None and click.get_current_context().get_parameter_source("example_noise") \
-            == ParameterSource.COMMANDLINE:
-        raise HopcapError("--example-noise needs --prototypes")
-    if dataset and kind != "pm1":
-        raise click.UsageError("--kind describes generated patterns, not --dataset")
-    if dataset and code:
-        raise click.UsageError("--code describes generated patterns, not --dataset")
     if dataset:
         x = dataset_patterns(dataset)[:p]
         stats = pattern_stats(x)
@@ -159,7 +147,7 @@ def gen(n, p, dataset, bias, correlation, min_distance, max_tries, code, kind, s
         return
     x = generate_patterns(spec, p, seed=seed)
     stats = pattern_stats(x)
-    described = {}
+    described = {"max_tries": max_tries} if spec.min_distance and not code else {}  # (it applied)
     if code:
         from .codes import code_metadata
 
@@ -261,15 +249,9 @@ def measure(threads, output, progress, repair, outcomes, trace, executor, schedu
     from .measure import configs_from_options, run_measurements, summarize_rows
     from .results import check_writable, load_results, repair_results
 
-    if repair and not output:
-        raise click.UsageError("--repair needs -o FILE")
-    if trace and not outcomes:
-        from .errors import HopcapError
-
-        raise HopcapError("--trace on measure needs --outcomes FILE (the recalls it traces)")
-    source = click.get_current_context().get_parameter_source
-    configs = configs_from_options(values, given={name for name in values
-                                                  if source(name) != ParameterSource.DEFAULT})
+    run = dict(threads=threads, output=output, progress=progress, repair=repair, outcomes=outcomes,
+               trace=trace, executor=executor, scheduler=scheduler)
+    configs = configs_from_options({**values, **run}, given=_given())
     if output:
         check_writable(output)
     if outcomes:
@@ -300,18 +282,8 @@ def measure(threads, output, progress, repair, outcomes, trace, executor, schedu
                 f"{name} {failed[name]}" for name in sorted(failed, key=failed.get, reverse=True)))
 
 
-def _predict_options(f):
-    """The options of ``hopcap predict``: ``measure``'s declarations (capacity_cli.predict)."""
-    from .options import PREDICT_OPTION_NAMES, option_named
-
-    return click_options([option_named(name) for name in PREDICT_OPTION_NAMES])(f)
-
-
 @main.command()
-@_predict_options
-@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
-              help="Write one row per configuration (measure's configuration columns and the "
-                   "predicted mean, sd and quantiles) to this CSV.")
+@click_options(predict_options())
 def predict(output, **values):
     """Predicted capacity under --criterion stable at finite N, without measuring.
 
@@ -327,9 +299,7 @@ def predict(output, **values):
     from .predict import prediction_configs, prediction_row, write_predictions
     from .results import check_writable
 
-    source = click.get_current_context().get_parameter_source
-    configs = prediction_configs(values, given={name for name in values
-                                                if source(name) != ParameterSource.DEFAULT})
+    configs = prediction_configs(values, given=_given() - {"output"})
     if output:
         check_writable(output)
     click.echo(f"{'configuration':<26} {'N':>6} {'mean P_max':>12} {'sd':>10} {'5%':>9} {'50%':>9} "
@@ -399,16 +369,17 @@ def _read_for_figures(paths):
 
 @main.command()
 @click.argument("csv", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@click.option("-o", "--output", type=click.Path(dir_okay=False), default="capacity",
-              help="Figure path without extension; writes .png and .pdf.")
+@click.option("-o", "--output", type=FilePath(), default="capacity",
+              help="Figure path; writes PATH.png and PATH.pdf (a .png or .pdf typed is dropped).")
 @click.option("--title", default=None, help="Figure title.")
 @click.option("--predict", "predict_csv", multiple=True, type=click.Path(dir_okay=False),
               help="A CSV of hopcap predict -o: draw the predicted mean P_max (5-95% band) of each "
                    "matching configuration too (repeatable).")
 def plot(csv, output, title, predict_csv):
     """Draw P_max against N from one or more results CSVs, with theory laws and fitted slopes."""
-    from .plotting import plot_capacity
+    from .plotting import figure_stem, plot_capacity
 
+    output = figure_stem(output)
     if _plot_curve_files(csv, output, title):
         return
     df = _read_for_figures(csv)
@@ -458,9 +429,7 @@ def curve(threads, output, progress, p, p_over_n, trace, **values):
     from .results import check_writable
 
     grid = make_grid(p, p_over_n)
-    source = click.get_current_context().get_parameter_source
-    configs = configs_from_options(values, given={name for name in values
-                                                  if source(name) != ParameterSource.DEFAULT})
+    configs = configs_from_options(values, given=_given() & set(values), options=curve_options())
     for path in (output, trace):
         if path:
             check_writable(path)
@@ -511,36 +480,7 @@ def fit(csv, form, intercept):
 
 
 @main.command()
-@click.option("--model", default="hebbian", help="A model with fixed-point dynamics on +-1 states: "
-              "hebbian, poly, rectpoly, exp.")
-@click.option("--degree", type=int, default=None, help="Degree a of poly / rectpoly.")
-@click.option("--beta", type=float, default=None, help="Inverse temperature of exp (default 1).")
-@click.option("--n", "n", type=int, default=100, show_default=True, help="Units (generated sets).")
-@click.option("--p", "p", type=int, default=None, help="Stored patterns: generated sets (default 10), "
-              "or the first P of --patterns/--dataset (default all).")
-@click.option("--patterns", type=click.Path(dir_okay=False), default=None,
-              help="Stored set from a .npy/.npz (a gen --prototypes file brings its prototypes).")
-@dataset_option
-@click.option("--prototypes", type=int, default=None,
-              help="Store P noisy examples of this many random prototypes (prototype class).")
-@click.option("--example-noise", type=float, default=0.1, show_default=True,
-              help="With --prototypes: flip probability of each unit of an example, in [0, 0.5].")
-@click.option("--starts", type=int, default=1000, show_default=True, help="Number of starts (>= 1).")
-@click.option("--from-cues", "from_cues", type=float, default=None,
-              help="Start from noisy cues (round(RHO N) flipped units of pattern s mod P) instead of "
-                   "uniformly random states.")
-@click.option("--max-sweeps", type=int, default=100, show_default=True,
-              help="Sweep cap; starts still moving after it are counted as not converged.")
-@click.option("--radius-cues", type=int, default=20, show_default=True,
-              help="Cues per test in the basin-radius search of each stored pattern (0: skip).")
-@click.option("--profiles", type=click.Path(dir_okay=False), default=None,
-              help="Write the distinct fixed points, classes, energies and energy profiles to this .npz.")
-@click.option("--classify", type=int, default=None,
-              help="Also train classifiers on the energy profiles of this many prototype-task networks "
-                   "and test them on as many others (needs --prototypes): accuracy table.")
-@seed_option
-@click.option("--threads", type=int, default=None, help="Numba threads (default: all cores); results "
-              "do not depend on it.")
+@click_options(census_options())
 def census(model, degree, beta, n, p, patterns, dataset, prototypes, example_noise, starts, from_cues,
            max_sweeps, radius_cues, profiles, classify, seed, threads):
     """Attractor census: relax from many starts, classify the fixed points reached.
@@ -553,7 +493,11 @@ def census(model, degree, beta, n, p, patterns, dataset, prototypes, example_noi
     """
     from . import census as lib
     from .errors import HopcapError
+    from .families import family_of, pattern_source, refuse_misplaced
 
+    params = click.get_current_context().params
+    refuse_misplaced(family_of(model), {**params, "source": pattern_source(params)}, _given(),
+                     census_options())
     if profiles is not None and not profiles.endswith(".npz"):
         raise HopcapError("--profiles must end in .npz")
     if threads is not None and threads < 1:

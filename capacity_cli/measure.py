@@ -202,22 +202,28 @@ def first_check_bytes(config: MeasureConfig) -> int:
     return total
 
 
-def configs_from_options(values: Mapping[str, Any], given: set[str] | None = None
-                         ) -> list[MeasureConfig]:
+def configs_from_options(values: Mapping[str, Any], given: set[str] | None = None,
+                         options: Iterable | None = None) -> list[MeasureConfig]:
     """The configurations of one ``hopcap measure`` command or one batch-table row.
 
     ``values`` maps option names of :data:`capacity_cli.options.MEASURE_OPTIONS` (those a batch
-    table may set) to parsed values; absent names take the table's defaults. ``given`` names the
-    options the user set (the command line's explicit flags, a row's non-blank cells; by default
-    those in ``values`` that differ from their defaults): setting one that does not apply to the
-    model's family or criterion is an error, never silently ignored. Lists of sweep options (model
-    parameters, N, correlation, separation) multiply out, models outermost, then N, correlation,
-    separation; repeated values run once. Every check happens here, before any work.
+    table may set, and the command's run options, which are only checked here) to parsed values;
+    absent names take the table's defaults. ``given`` names the options the user set (the command
+    line's explicit flags, a row's non-blank cells; by default those in ``values`` that differ from
+    their defaults): setting one where it does not apply (another family's option, a criterion,
+    search or pattern source it does not serve: each option's declaration,
+    :func:`capacity_cli.families.misplaced_options`) is an error, never silently ignored.
+    ``options``: the command's option table (default measure's; ``hopcap curve`` passes its own).
+    Lists of sweep options (model parameters, N, correlation, separation) multiply out, models
+    outermost, then N, correlation, separation; repeated values run once. Every check happens here,
+    before any work.
     """
-    from .families import family_of, misplaced_options
+    from .families import family_of, option_settings, refuse_misplaced
     from .options import measure_options
 
-    known = {o.name: o for o in measure_options() if o.batch}
+    table = measure_options() if options is None else tuple(options)
+    batch = {o.name: o for o in measure_options() if o.batch}
+    known = {**batch, **{o.name: o for o in table if not o.batch and o.name not in batch}}
     unknown = [name for name in values if name not in known]
     if unknown:
         raise HopcapError(f"unknown option {unknown[0]!r}")
@@ -231,9 +237,10 @@ def configs_from_options(values: Mapping[str, Any], given: set[str] | None = Non
     if v.get("criterion") is not None and v["criterion"] not in family.criteria:
         raise HopcapError(f"--criterion {v['criterion']} does not apply to --model {v['model']}; "
                           f"choose one of {', '.join(family.criteria)}")
-    complaint = misplaced_options(family, v.get("criterion") or family.default_criterion, set(given))
-    if complaint:
-        raise HopcapError(complaint)
+    if v["patterns"] is not None and v["dataset"] is not None:
+        raise HopcapError("give --patterns or --dataset, not both")
+    refuse_misplaced(family, option_settings(family, v), given, table)
+    v = {name: value for name, value in v.items() if name in batch}
     models, criterion = family.build(v)
     if v["search"] == "degree":
         models = models[:1]  # the degree is what is searched
@@ -242,14 +249,6 @@ def configs_from_options(values: Mapping[str, Any], given: set[str] | None = Non
         p_cap = family.default_p_cap(v) or p_cap
     common = dict(seed=v["seed"], p_cap=p_cap, search=v["search"], set_size=v["p"],
                   max_degree=v["max_degree"])
-    if v["patterns"] is not None and v["dataset"] is not None:
-        raise HopcapError("give --patterns or --dataset, not both")
-    if (v["patterns"] is not None or v["dataset"] is not None) and v["kind"] != "pm1":
-        raise HopcapError("--kind describes generated patterns; a given set's kind is read from it")
-    if (v["patterns"] is not None or v["dataset"] is not None) and v["code"] is not None:
-        raise HopcapError("--code describes generated patterns, not a given set")
-    if v["code"] is not None and "max_tries" in given:
-        raise HopcapError("--max-tries does not apply to --code (codewords need no rejection)")
     configs: list[MeasureConfig] = []
     if v["patterns"] is not None or v["dataset"] is not None:
         if v["patterns"] is not None:

@@ -17,7 +17,7 @@ import functools
 import math
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -156,6 +156,56 @@ class ListOf(click.ParamType):
 
 
 @dataclass(frozen=True)
+class Given:
+    """In an option's ``applies``: the option needs this setting given, at a value that does
+    something (not None, False, 0 or a list of zeros); ``what`` describes it in the message (e.g.
+    ``FILE``)."""
+
+    what: str = ""
+
+    def matches(self, value) -> bool:
+        if isinstance(value, list | tuple):
+            return any(value)
+        return bool(value)
+
+
+#: The option needs the setting given (see :class:`Given`).
+GIVEN = Given()
+#: A file the option needs, e.g. ``-o FILE``.
+GIVEN_FILE = Given("FILE")
+
+
+class FilePath(click.Path):
+    """A file path; an empty name is refused (it would write nothing, or a hidden ``.png``), and
+    with ``suffix`` the name must end in it (e.g. ``.npz``, which numpy would otherwise append)."""
+
+    def __init__(self, suffix: str | None = None):
+        super().__init__(dir_okay=False)
+        self.suffix = suffix
+
+    def convert(self, value, param, ctx):
+        if not str(value).strip():
+            self.fail("expected a file name, got an empty one", param, ctx)
+        if self.suffix and not str(value).endswith(self.suffix):
+            self.fail(f"expected a file name ending in {self.suffix}, got {value!r}", param, ctx)
+        return super().convert(value, param, ctx)
+
+
+class Text(click.ParamType):
+    """Text that must not be empty (``what`` names it in the message)."""
+
+    name = "text"
+
+    def __init__(self, what: str = "text"):
+        self.what = what
+
+    def convert(self, value, param, ctx):
+        if not str(value).strip():
+            self.fail(f"expected {self.what}, got an empty one", param, ctx)
+        return str(value).strip()
+
+
+@dataclass(frozen=True)
 class Option:
     """One option of ``hopcap measure`` and one column of a batch table.
 
@@ -164,6 +214,14 @@ class Option:
     cell) and make one configuration per value. ``flag`` options are ``--name/--no-name`` switches.
     ``batch`` is False for options about one run of the command (output, threads, progress), which
     a batch table cannot set.
+
+    ``applies`` says where the option applies, declared here once for every command and batch
+    table: setting -> the values of that setting it applies to (a tuple), or :data:`GIVEN` (it
+    applies only when that setting is given). Settings are other options (``--search``,
+    ``--feature-map``, ``--rule``, ``--code``, ...) and ``source``: ``generated`` patterns or a given
+    set (``patterns``, ``dataset``). A setting a command does not have is not checked. Giving an
+    option where it does not apply is refused (capacity_cli.families.misplaced_options); which
+    family owns it and which criteria it serves are the families' declarations.
     """
 
     name: str
@@ -176,6 +234,7 @@ class Option:
     required: bool = False
     short: str | None = None
     default_text: str | None = None  # shown instead of the default where it depends on others
+    applies: Any = field(default_factory=dict, hash=False)  # setting -> values (or GIVEN)
 
     @property
     def flag_name(self) -> str:
@@ -262,7 +321,8 @@ def _shared_options() -> tuple[tuple[Option, ...], tuple[Option, ...]]:
                "): hebbian F = x^2/2, poly x^a, rectpoly max(x,0)^a, exp exp(beta x); softmax "
                "xi <- X^T softmax(beta X xi).", required=True),
         Option("beta", ListOf(BetaText()), [1.0], "Inverse temperature: exp in [1e-4, 50]; softmax "
-               "also c/sqrtN or c/N (a list sweeps).", sweep=True),
+               "also c/sqrtN or c/N (a list sweeps).", sweep=True,
+               applies={"model": ("exp", "softmax", "rf", "kernel")}),
     )
     criterion = (
         Option("criterion", click.Choice(all_criteria()), None, "What stored means (" +
@@ -276,12 +336,19 @@ def _shared_options() -> tuple[tuple[Option, ...], tuple[Option, ...]]:
                "patterns) or Gaussian noise of norm rho |x| (sphere patterns).",
                default_text="0.1 retrieve, else 0"),
         Option("threshold", Real(0, 1, lo_open=True), 1.0, "Fraction of the P patterns that must "
-               "succeed (1 = every pattern; threshold * --p-max must exceed 1)."),
+               "succeed (1 = every pattern; threshold * --p-max must exceed 1).",
+               applies={"search": ("p", "degree")}),
     )
     return model, criterion
 
 
-#: The options of ``hopcap predict``: measure's declarations by name (capacity_cli.predict).
+#: ``source`` values (see Option.applies): generated patterns, or a given set.
+GENERATED = ("generated",)
+GIVEN_SET = ("patterns", "dataset")
+#: Where the +-1 generator's options apply: generated +-1 patterns (not a prototype task's examples).
+PM1_GENERATOR = {"source": GENERATED, "kind": ("pm1",), "prototypes": (None,)}
+
+#: The options of ``hopcap predict``: measure's declarations by name (capacity_cli.predict), and -o.
 PREDICT_OPTION_NAMES = ("model", "degree", "beta", "rule", "criterion", "threshold", "n", "bias",
                         "correlation", "min_distance", "patterns", "dataset")
 #: Largest feature count (rf's Y, kernel's D).
@@ -289,69 +356,77 @@ FEATURES_MAX = 2**20
 #: One option that two families read, each in its own sense (declared once, here).
 FEATURES = Option("features", ListOf(Integer(1, FEATURES_MAX)), None, "Feature count. rf: Y random "
                   "frequencies (2Y features) at the paper's --beta (modern.md C; exact counterpart: "
-                  "exp at beta/(4N)); kernel: feature dimension D (rows of W). A list sweeps.",
-                  sweep=True, default_text="1024 (rf), N (kernel)")
+                  "exp at beta/(4N)); kernel: feature dimension D (rows of W; the identity map has D = N). A "
+                  "list sweeps.", sweep=True, default_text="1024 (rf), N (kernel)",
+                  applies={"feature_map": ("random", "learned")})
 
 SEARCH_OPTIONS = (
     Option("n", ListOf(Integer(2, N_MAX)), None, "N, one value or a list (16,32,64); refused when "
            "the first check would need over half the memory.", sweep=True,
-           default_text="sizes that run in seconds"),
+           default_text="sizes that run in seconds", applies={"source": GENERATED}),
     Option("trials", Integer(1, TRIALS_MAX), None, "Independent trials per configuration.",
            default_text="20; 1 for a given set without --shuffle"),
-    Option("p_max", Integer(1, P_CAP_MAX), DEFAULT_P_CAP, "Cap on P (reported as capped)."),
+    Option("p_max", Integer(1, P_CAP_MAX), DEFAULT_P_CAP, "Cap on P (reported as capped).",
+           applies={"search": ("p",)}),
     Option("search", click.Choice(["p", "degree", "recency"]), "p", "p: largest storable P. degree: "
            "smallest degree a of poly/rectpoly that stores the whole set (--patterns, or generated "
            "sets of --p patterns). recency: after a stream of --p patterns learned one by one, how "
            "many of the newest are stored (forgetting rules: pairwise palimpsest)."),
-    Option("p", Integer(1, P_CAP_MAX), None, "--search degree: patterns per generated set; "
-           "--search recency: stream length (default 10 N)."),
-    Option("max_degree", Integer(2, MAX_DEGREE_MAX), 30, "--search degree: highest degree tried."),
+    Option("p", Integer(1, P_CAP_MAX), None, "--search degree: patterns per generated set (with "
+           "a given set: its first P); --search recency: stream length (default 10 N).",
+           applies={"search": ("degree", "recency")}),
+    Option("max_degree", Integer(2, MAX_DEGREE_MAX), 30, "--search degree: highest degree tried.",
+           applies={"search": ("degree",)}),
 )
 PATTERN_OPTIONS = (
-    Option("bias", Real(0, 1, lo_open=True, hi_open=True), 0.5, "Probability of +1 per unit."),
+    Option("bias", Real(0, 1, lo_open=True, hi_open=True), 0.5, "Probability of +1 per unit.",
+           applies={**PM1_GENERATOR, "code": (None,)}),
     Option("correlation", ListOf(Real(0, 1, hi_open=True)), [0.0], "Feature correlation c: unit i "
            "copies unit i-1 with probability c (Markov chain; corr(i, j) = c^|i-j| at bias 0.5). A "
-           "list sweeps.", sweep=True),
+           "list sweeps.", sweep=True, applies=PM1_GENERATOR),
     Option("min_distance", ListOf(Integer(0, N_MAX)), [0], "Minimum pairwise Hamming distance "
-           "(greedy rejection), at most N. A list sweeps.", sweep=True),
-    Option("max_tries", Integer(1, MAX_TRIES_MAX), DEFAULT_MAX_TRIES, "Give up after this many "
-           "consecutive rejected candidates."),
+           "(greedy rejection), at most N. A list sweeps.", sweep=True, applies=PM1_GENERATOR),
+    Option("max_tries", Integer(1, MAX_TRIES_MAX), DEFAULT_MAX_TRIES, "With --min-distance: give up "
+           "after this many consecutive rejected candidates.",
+           applies={**PM1_GENERATOR, "code": (None,), "min_distance": Given("d > 0")}),
     Option("code", click.Choice(["bch", "rm"]), None, "Random codewords of an error-correcting "
            "code with distance >= --min-distance instead of greedy rejection: bch (BCH, extended or "
            "shortened to N, N <= 1024) or rm (Reed-Muller RM(1, m), N = 2^m, d = N/2). With "
            "--correlation c, a code of length N - round(c (N-1)) whose units are "
-           "copied to fill N (distances kept). docs/theory.md section 13."),
-    Option("patterns", click.Path(dir_okay=False), None, "Measure this ordered set (.npy/.npz, +-1 "
+           "copied to fill N (distances kept). docs/theory.md section 13.", applies=PM1_GENERATOR),
+    Option("patterns", FilePath(), None, "Measure this ordered set (.npy/.npz, +-1 "
            "or 0/1) instead of generated ones."),
     Option("dataset", click.Choice(["digits"]), None, "A real set instead of generated ones: digits "
            "= scikit-learn's 8x8 digits binarised (N=64; needs pip install 'hopcap[digits]')."),
     Option("shuffle", None, None, "Given sets: each trial takes its own random order.", flag=True,
-           default_text="on for --dataset, off for --patterns"),
+           default_text="on for --dataset, off for --patterns", applies={"source": GIVEN_SET}),
     Option("kind", click.Choice(["pm1", "sphere"]), "pm1", "Generated patterns: pm1 (+-1 rows, the "
-           "options above) or sphere (i.i.d. Gaussian rows of norm sqrt(N); softmax only)."),
+           "options above) or sphere (i.i.d. Gaussian rows of norm sqrt(N); softmax only).",
+           applies={"source": GENERATED, "prototypes": (None,)}),
     Option("seed", Integer(0), 0, "Base random seed (any size); trial t uses numpy "
            "SeedSequence([seed, t])."),
 )
 RUN_OPTIONS = (
     Option("threads", Integer(1, THREADS_MAX), None, "Numba threads (default: all cores). Results "
            "do not depend on it.", batch=False),
-    Option("output", click.Path(dir_okay=False), None, "Append one row per trial to this CSV; trials "
+    Option("output", FilePath(), None, "Append one row per trial to this CSV; trials "
            "already in it are skipped (resume).", batch=False, short="-o"),
     Option("progress", None, True, "Show progress: a bar on a terminal, otherwise plain lines on "
            "stderr (one per configuration, at most every 30 s).", flag=True, batch=False),
     Option("repair", None, False, "First drop the invalid and duplicated rows of -o FILE (their "
-           "trials then run again).", flag=True, batch=False),
-    Option("outcomes", click.Path(dir_okay=False), None, "Also write each trial's per-pattern "
+           "trials then run again).", flag=True, batch=False, applies={"output": GIVEN_FILE}),
+    Option("outcomes", FilePath(), None, "Also write each trial's per-pattern "
            "outcomes at P_max and P_max + 1 to this CSV (binary family; docs/theory.md section 16).",
-           batch=False),
-    Option("trace", click.Path(dir_okay=False), None, "With --outcomes: the energy after each sweep "
-           "of those recalls, to this CSV.", batch=False),
+           batch=False, applies={"model": ("hebbian", "poly", "rectpoly", "exp"), "search": ("p",),
+                                 "criterion": ("stable", "retrieve", "overlap")}),
+    Option("trace", FilePath(), None, "With --outcomes: the energy after each sweep "
+           "of those recalls, to this CSV.", batch=False, applies={"outcomes": GIVEN_FILE}),
     Option("executor", click.Choice(["local", "dask"]), "local", "Where trials run: local (this "
            "process) or dask (one task per trial on a Dask cluster; needs pip install "
            "'hopcap[dask]'). Results do not depend on it.", batch=False),
-    Option("scheduler", None, None, "With --executor dask: the address of a running Dask "
-           "scheduler (e.g. tcp://host:8786); default: a LocalCluster on this machine.",
-           batch=False),
+    Option("scheduler", Text("a scheduler address"), None, "With --executor dask: the address of a "
+           "running Dask scheduler (e.g. tcp://host:8786); default: a LocalCluster on this machine.",
+           batch=False, applies={"executor": ("dask",)}),
 )
 @functools.cache
 def measure_options() -> tuple[Option, ...]:
@@ -372,7 +447,7 @@ CURVE_OPTIONS = (
            "on it) or one value.", batch=False),
     Option("p_over_n", click.STRING, None, "The grid in alpha = P/N, START:STOP:STEP; P = "
            "round(alpha N).", batch=False),
-    Option("output", click.Path(dir_okay=False), None, "Append one row per trial and P to this CSV; "
+    Option("output", FilePath(), None, "Append one row per trial and P to this CSV; "
            "trials it already holds are skipped (resume).", batch=False, short="-o"),
 )
 
@@ -465,41 +540,81 @@ def parse_row(cells: Mapping[str, str], options: Iterable[Option] | None = None)
     return values
 
 
-# Options of the other commands, declared with the same types.
-def gen_size_options(f):
-    """--n and --p of ``gen`` (one value each)."""
-    n, p = Integer(2, N_MAX), Integer(1, P_CAP_MAX)
-    f = click.option("--p", "p", type=p, default=None, help="Number of patterns (P); with --dataset, "
-                     f"the first P (default: all). Range: {p.range_text()}.")(f)
-    return click.option("--n", "n", type=n, default=None,
-                        help=f"Units per pattern (N). Range: {n.range_text()}.")(f)
+# Options of the other commands: measure's declarations where they mean the same (their domain and
+# where they apply with them), single values where measure sweeps lists.
+def _single(name: str, **changes) -> Option:
+    """Measure's option ``name`` taking one value (its list item type, its first default)."""
+    o = option_named(name)
+    if o.sweep:
+        changes.setdefault("type", o.type.item)
+        changes.setdefault("default", None if o.default is None else o.default[0])
+        changes.setdefault("help", o.help.replace(" A list sweeps.", ""))
+    return replace(o, sweep=False, batch=False, default_text=None, **changes)
 
 
-def seed_option(f):
-    return click.option("--seed", type=Integer(0), default=0, show_default=True,
-                        help="Base random seed (any size); trial t uses numpy SeedSequence([seed, "
-                             "t]).")(f)
+def predict_options() -> tuple[Option, ...]:
+    """The options of ``hopcap predict``: measure's (PREDICT_OPTION_NAMES) and its -o."""
+    return (*(option_named(name) for name in PREDICT_OPTION_NAMES),
+            Option("output", FilePath(), None, "Write one row per configuration (measure's "
+                   "configuration columns and the predicted mean, sd and quantiles) to this CSV.",
+                   short="-o", batch=False))
 
 
-def generator_options(f):
-    """--bias, --correlation, --min-distance, --max-tries of ``gen`` (one value each)."""
-    for name in reversed(("bias", "correlation", "min_distance", "max_tries")):
-        o = option_named(name)
-        item = o.type.item if isinstance(o.type, ListOf) else o.type
-        default = o.default[0] if o.sweep else o.default
-        help_text = o.help.replace(" A list sweeps.", "")
-        f = click.option(o.flag_name, name, type=item, default=default, show_default=True,
-                         help=f"{help_text} Range: {item.range_text()}.")(f)
-    return f
+@functools.cache
+def gen_options() -> tuple[Option, ...]:
+    """The options of ``hopcap gen``."""
+    return (
+        _single("n", type=Integer(2, N_MAX), default=None, help="Units per pattern (N)."),
+        Option("p", Integer(1, P_CAP_MAX), None, "Number of patterns (P); with --dataset, the first P "
+               "(default: all)."),
+        option_named("dataset"),
+        *(_single(name) for name in ("bias", "correlation", "min_distance", "max_tries")),
+        option_named("code"),
+        option_named("kind"),
+        Option("seed", Integer(0), 0, "Base random seed (any size); trial t uses numpy "
+               "SeedSequence([seed, t]).", applies={"source": GENERATED}),
+        Option("output", FilePath(), None, "Output .npz (patterns + parameters + achieved "
+               "statistics) or .npy (patterns only).", required=True, short="-o", batch=False),
+        Option("prototypes", click.INT, None, "Prototype task: P noisy examples of this many random "
+               "prototypes (hopcap census).", applies={"source": GENERATED}),
+        Option("example_noise", click.FLOAT, 0.1, "With --prototypes: each unit of an example is "
+               "flipped with this probability.", applies={"prototypes": GIVEN}),
+    )
 
 
-def code_option(f):
-    return option_named("code").click_option()(f)
-
-
-def kind_option(f):
-    return option_named("kind").click_option()(f)
-
-
-def dataset_option(f):
-    return option_named("dataset").click_option()(f)
+@functools.cache
+def census_options() -> tuple[Option, ...]:
+    """The options of ``hopcap census`` (its library checks the values: census.census_plan)."""
+    return (
+        Option("model", click.STRING, "hebbian", "A model with fixed-point dynamics on +-1 states: "
+               "hebbian, poly, rectpoly, exp."),
+        _single("degree", type=click.INT, default=None, help="Degree a of poly / rectpoly."),
+        _single("beta", type=click.FLOAT, default=None, help="Inverse temperature of exp (default "
+                "1)."),
+        _single("n", type=click.INT, default=100, help="Units (generated sets)."),
+        Option("p", click.INT, None, "Stored patterns: generated sets (default 10), or the first P "
+               "of --patterns/--dataset (default all)."),
+        replace(option_named("patterns"), help="Stored set from a .npy/.npz (a gen --prototypes file "
+                "brings its prototypes)."),
+        option_named("dataset"),
+        Option("prototypes", click.INT, None, "Store P noisy examples of this many random "
+               "prototypes (prototype class).", applies={"source": GENERATED}),
+        Option("example_noise", click.FLOAT, 0.1, "With --prototypes: flip probability of each "
+               "unit of an example, in [0, 0.5].", applies={"prototypes": GIVEN}),
+        Option("starts", click.INT, 1000, "Number of starts (>= 1)."),
+        Option("from_cues", click.FLOAT, None, "Start from noisy cues (round(RHO N) flipped units "
+               "of pattern s mod P) instead of uniformly random states."),
+        Option("max_sweeps", click.INT, 100, "Sweep cap; starts still moving after it are counted "
+               "as not converged."),
+        Option("radius_cues", click.INT, 20, "Cues per test in the basin-radius search of each "
+               "stored pattern (0: skip)."),
+        Option("profiles", FilePath(), None, "Write the distinct fixed points, classes, "
+               "energies and energy profiles to this .npz.", batch=False),
+        Option("classify", click.INT, None, "Also train classifiers on the energy profiles of this "
+               "many prototype-task networks and test them on as many others (needs "
+               "--prototypes): accuracy table.", applies={"prototypes": GIVEN}),
+        Option("seed", Integer(0), 0, "Base random seed (any size); trial t uses numpy "
+               "SeedSequence([seed, t])."),
+        Option("threads", click.INT, None, "Numba threads (default: all cores); results do not "
+               "depend on it.", batch=False),
+    )

@@ -446,8 +446,32 @@ def _means_by(sub: pd.DataFrame, column: str) -> tuple[np.ndarray, np.ndarray, n
         grouped["capped"].to_numpy(dtype=bool)
 
 
+#: Figure formats: plot writes both; a path ending in one of them names the other too.
+FIGURE_SUFFIXES = (".png", ".pdf")
+#: Image formats plot does not write: a path ending in one is refused, not written as x.svg.png.
+OTHER_IMAGE_SUFFIXES = (".svg", ".jpg", ".jpeg", ".eps", ".ps", ".tif", ".tiff", ".gif", ".webp",
+                        ".bmp")
+
+
+def figure_stem(output: str | os.PathLike) -> str:
+    """The path a figure's .png and .pdf are written beside (``-o fig``, ``fig.png`` and ``fig.pdf``
+    all write fig.png and fig.pdf); an empty name (``''``, ``.png``, ``dir/``) or another image
+    format is refused in one line."""
+    text = str(output)
+    if text.lower().endswith(FIGURE_SUFFIXES):
+        text = text[:-4]
+    name = Path(text).name if text.strip() and not text.endswith(("/", os.sep)) else ""
+    if not name.strip() or name in (".", ".."):
+        raise HopcapError(f"-o {str(output)!r}: give a figure path such as 'figure' (writes "
+                          "figure.png and figure.pdf)")
+    if Path(text).suffix.lower() in OTHER_IMAGE_SUFFIXES:
+        raise HopcapError(f"-o {str(output)!r}: plot writes .png and .pdf; give the path without "
+                          "an extension")
+    return text
+
+
 def _save(fig, output: str | os.PathLike, title: str | None) -> list[Path]:
-    """Write ``output`` as .png and .pdf (a .png/.pdf suffix is replaced, any other kept) without
+    """Write ``output`` as .png and .pdf (:func:`figure_stem`: a .png/.pdf suffix is dropped) without
     time stamps, so rerunning a batch leaves unchanged figures byte-identical."""
     import matplotlib.pyplot as plt
 
@@ -462,10 +486,9 @@ def _save(fig, output: str | os.PathLike, title: str | None) -> list[Path]:
             raise HopcapError(f"--title {title!r}: not valid matplotlib math text ({message})") \
                 from None
     fig.tight_layout()
-    output = Path(output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    stem = output.with_suffix("") if output.suffix in (".png", ".pdf") else output
-    paths = [Path(f"{stem}.png"), Path(f"{stem}.pdf")]
+    stem = figure_stem(output)
+    Path(stem).parent.mkdir(parents=True, exist_ok=True)
+    paths = [Path(f"{stem}{suffix}") for suffix in FIGURE_SUFFIXES]
     for path, metadata in zip(paths, ({"Software": None}, {"CreationDate": None}), strict=True):
         fig.savefig(path, dpi=150, metadata=metadata)
     plt.close(fig)

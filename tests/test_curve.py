@@ -315,10 +315,11 @@ def test_measure_outcomes_file(tmp_path):
     (["curve", "--model", "hebbian", "--n", 20], "needs one of --p"),
     (["curve", "--model", "hebbian", "--n", 20, "--p", "5", "--p-over-n", "0.1"], "needs one of --p"),
     (["curve", "--model", "softmax", "--n", 20, "--p", "1:5"], "binary family"),
-    (["measure", "--model", "softmax", "--n", 8, "--outcomes", "o.csv"], "binary family"),
+    (["measure", "--model", "softmax", "--n", 8, "--outcomes", "o.csv"],
+     "--outcomes does not apply to --model softmax"),
     (["measure", "--model", "hebbian", "--n", 8, "--trace", "t.csv"], "needs --outcomes"),
-    (["measure", "--model", "poly", "--degree", 3, "--search", "degree", "--p", 5, "--n", 8,
-      "--outcomes", "o.csv"], "needs --search p"),
+    (["measure", "--model", "poly", "--search", "degree", "--p", 5, "--n", 8, "--outcomes", "o.csv"],
+     "--outcomes does not apply to --search degree"),
 ])
 def test_bad_input_is_one_line(args, message, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)

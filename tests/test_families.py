@@ -152,7 +152,8 @@ def test_gen_and_info_for_sphere_patterns_and_measuring_the_file(tmp_path):
 def test_review_findings(tmp_path):
     """A tiny beta prints no traceback; a real file whose first row is +-1 and a {-1, 0, 1} real file
     are sphere sets; --kind with a given set is refused; sphere rows leave the +-1 generator's columns
-    blank, so --max-tries does not split them; a beta sweep keeps numbers and rules in N apart."""
+    blank (and its options, such as --max-tries, are refused); a beta sweep keeps numbers and rules in
+    N apart."""
     tiny = run("measure", "--model", "softmax", "--beta", "1e-260", "--n", "8", "--trials", "1",
                "--p-max", "20", "--no-progress")
     assert tiny.exit_code == 0 and "nan = Theorem 3" in tiny.output, tiny.output
@@ -166,13 +167,15 @@ def test_review_findings(tmp_path):
         r = run("measure", "--model", "softmax", "--patterns", tmp_path / name, "--noise", "0.1",
                 "--p-max", "30", "--no-progress")
         assert r.exit_code == 0, r.output
-    assert "a given set's kind" in run("measure", "--model", "softmax", "--patterns", tmp_path / "mixed.npy",
-                                       "--kind", "sphere", "--no-progress").output
+    assert "--kind does not apply to --patterns" in run("measure", "--model", "softmax", "--patterns",
+                                                        tmp_path / "mixed.npy", "--kind", "sphere",
+                                                        "--no-progress").output
     out = tmp_path / "s.csv"
     base = ("measure", "--model", "softmax", "--kind", "sphere", "--n", "8", "--trials", "2",
             "--no-progress", "-o", out)
     assert run(*base).exit_code == 0
-    assert run(*base, "--max-tries", "5").exit_code == 0
+    refused = run(*base, "--max-tries", "5")  # the +-1 generator's option: sphere rows have no use for it
+    assert refused.exit_code == 2 and "--max-tries does not apply to --kind sphere" in refused.output
     df = pd.read_csv(out)
     assert len(df) == 2 and df[["bias", "max_tries", "min_distance"]].isna().all().all()
     sweep = tmp_path / "b.csv"

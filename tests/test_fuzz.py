@@ -317,15 +317,16 @@ def test_library_checks_apply_to_batch_tables(tmp_path):
 
 
 def test_batch_tables_take_every_configuration_option(tmp_path):
-    """A row with every option the CLI has gives the configurations the same command line gives."""
+    """A row with every option the CLI has gives the configurations the same command line gives (the
+    options that do not apply to poly under --search p, such as beta, p and max_degree, blank)."""
     from capacity_cli.cli import measure
     from capacity_cli.measure import configs_from_options
     from capacity_cli.options import MEASURE_OPTIONS
     from capacity_cli.reproduce import batch_configs, read_batch
 
-    cells = {"model": "poly", "degree": "2 3", "beta": "1", "criterion": "overlap", "noise": "0.05",
+    cells = {"model": "poly", "degree": "2 3", "beta": "", "criterion": "overlap", "noise": "0.05",
              "min_overlap": "0.9", "threshold": "0.9", "max_sweeps": "7", "n": "16 24", "trials": "3",
-             "p_max": "500", "search": "p", "p": "5", "max_degree": "9", "bias": "0.4",
+             "p_max": "500", "search": "p", "p": "", "max_degree": "", "bias": "0.4",
              "correlation": "0 0.3", "min_distance": "0 2", "max_tries": "77", "patterns": "",
              "dataset": "", "shuffle": "", "seed": "12345678901234567890123", "rule": "field",
              "kind": "pm1", "eps": "", "steps": "", "max_steps": "", "dtype": ""}

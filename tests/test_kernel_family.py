@@ -332,9 +332,10 @@ def test_save_map_and_info(tmp_path):
     (["--feature-map", "learned", "--learn-steps", "-1"], "--learn-steps"),
     (["--feature-map", "learned", "--criterion", "fixed-point"], "--feature-map learned works with"),
     (["--feature-map", "learned", "--criterion", "stable"], "does not apply to --model kernel"),
-    (["--features", "5"], "--feature-map identity has D = N"),
-    (["--feature-map", "random", "--tau", "0.2"], "--tau applies to --feature-map learned only"),
-    (["--compare", "identity"], "--compare identity compares another map"),
+    (["--features", "5"], "--features does not apply to --feature-map identity"),
+    (["--feature-map", "random", "--tau", "0.2"], "--tau does not apply to --feature-map random"),
+    (["--compare", "identity"], "--compare does not apply to --feature-map identity"),
+    (["--feature-map", "learned", "--save-map", "m.txt", "--trials", "1"], "ending in .npz"),
     (["--feature-map", "learned", "--save-map", "m.npz", "--trials", "3"], "--save-map writes one"),
     (["--feature-map", "random", "--save-map", "m.npz", "--trials", "1"], "--save-map"),
 ])

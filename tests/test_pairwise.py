@@ -375,11 +375,11 @@ def test_measure_writes_resumes_and_reports(tmp_path):
     (["--rule", "energy"], "unknown --rule 'energy' for --model pairwise"),
     (["--unlearn", "-1"], "Invalid value for '--unlearn'"),
     (["--unlearn", "5", "--unlearn-eps", "-0.1"], "Invalid value for '--unlearn-eps'"),
-    (["--unlearn-eps", "0.1"], "--unlearn-eps applies only with --unlearn"),
+    (["--unlearn-eps", "0.1"], "--unlearn-eps needs --unlearn K > 0"),
     (["--rule", "storkey", "--search", "recency"], "needs a rule that forgets"),
-    (["--rule", "storkey", "--margin", "1"], "--margin and --max-epochs apply to --rule perceptron"),
-    (["--rule", "perceptron", "--unlearn", "3"], "--unlearn needs symmetric couplings"),
-    (["--rule", "hebbian", "--forget-eps", "2"], "--forget-eps applies to --rule palimpsest"),
+    (["--rule", "storkey", "--margin", "1"], "--margin does not apply to --rule storkey"),
+    (["--rule", "perceptron", "--unlearn", "3"], "--unlearn does not apply to --rule perceptron"),
+    (["--rule", "hebbian", "--forget-eps", "2"], "--forget-eps does not apply to --rule hebbian"),
     (["--beta", "2"], "--beta"),
 ])
 def test_bad_input_is_one_line(args, message):

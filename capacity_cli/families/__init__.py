@@ -24,7 +24,7 @@ fast; their functions import the implementation when called.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import import_module
 from typing import Any
@@ -140,21 +140,103 @@ def family_legacy() -> dict[str, Callable[[dict], Any]]:
     return out
 
 
-def misplaced_options(family: Family, criterion: str, given: set[str]) -> str | None:
-    """A one-line complaint about the first option in ``given`` (the options the user set) that
-    belongs to another family or does not apply to ``criterion``; None when all apply."""
-    own = {o.name for o in family.options} | set(family.borrowed)
-    for other in families():
-        for option in other.options:
-            if option.name in given and option.name not in own:
-                owners = [f.name for f in families() if any(o.name == option.name for o in f.options)]
-                whose = f"the {owners[0]} family" if len(owners) == 1 else \
-                    f"the {', '.join(owners[:-1])} and {owners[-1]} families"
-                return f"{option.flag_name} does not apply to the {family.name} family's models " \
-                       f"(it is an option of {whose})"
-    for name in sorted(given):
-        allowed = family.criterion_options.get(name)
-        if allowed is not None and criterion not in allowed:
-            return f"--{name.replace('_', '-')} does not apply to --criterion {criterion} (only to " \
+def _join(items, word: str = "and") -> str:
+    items = [str(i) for i in items]
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} {word} {items[-1]}"
+
+
+#: How a ``source`` setting (options.Option.applies) is named in messages.
+SOURCE_NAMES = {"generated": "generated patterns", "patterns": "--patterns", "dataset": "--dataset"}
+
+
+def pattern_source(values: Mapping[str, Any]) -> str:
+    """The ``source`` setting of parsed options: a given set (``patterns``, ``dataset``) or
+    ``generated`` patterns."""
+    if values.get("patterns") is not None:
+        return "patterns"
+    return "dataset" if values.get("dataset") is not None else "generated"
+
+
+def option_settings(family: Family, values: Mapping[str, Any]) -> dict[str, Any]:
+    """The settings that options' ``applies`` declarations speak of, for ``hopcap measure``'s
+    parsed ``values`` (every option name; unset ones at their table defaults): the values, with the
+    family's own options at the family's defaults where unset, other families' options left out,
+    the criterion (the family's default where unset) and the pattern ``source``."""
+    own = {o.name: o for o in family.options}
+    foreign = {o.name for f in families() for o in f.options} - set(own) - set(family.borrowed)
+    out = {name: value for name, value in values.items() if name not in foreign}
+    for name, option in own.items():
+        if out.get(name) is None:
+            out[name] = option.default
+    out["criterion"] = values.get("criterion") or family.default_criterion
+    out["source"] = pattern_source(values)
+    return out
+
+
+def misplaced_options(family: Family | None, settings: Mapping[str, Any], given: Iterable[str],
+                      options: Iterable) -> str | None:
+    """A one-line complaint about the first option in ``given`` (the options the user set; never
+    defaults) that does not apply where it was given; None when all apply.
+
+    The one check of every command (measure, curve, predict, census, gen) and batch-table row,
+    reading the declarations: ``options`` (the command's options.Option table, with each option's
+    ``applies``: setting -> values, checked against ``settings``, e.g. the model, the search, the
+    pattern source), the ``family`` of the model (None: no model; it owns its options and says
+    which criteria each serves; an option another family owns does not apply). A setting that is
+    not in ``settings`` (the command has none) is not checked.
+    """
+    from ..options import Given
+
+    given, options = set(given), tuple(options)
+    table = [o for o in options if o.name in given]
+    flags = {o.name: o.short or o.flag_name for o in options}
+
+    def flag(name: str) -> str:
+        return flags.get(name) or "--" + name.replace("_", "-")
+
+    own = set() if family is None else {o.name for o in family.options} | set(family.borrowed)
+    for option in table:
+        name, this = option.name.replace("_", "-"), flag(option.name)
+        models = option.applies.get("model")
+        owners = [f for f in families() if any(o.name == option.name for o in f.options)]
+        if family is not None and owners and option.name not in own:
+            if models is not None:  # the models it serves say more than their families
+                return f"{this} does not apply to --model {settings.get('model')} ({name} belongs " \
+                       f"to {_join(models)})"
+            whose = _join([f.name for f in owners])
+            return f"{this} does not apply to --model {settings.get('model')} (it is an option of " \
+                   f"the {whose} famil{'y' if len(owners) == 1 else 'ies'})"
+        allowed = None if family is None else family.criterion_options.get(option.name)
+        if allowed is not None and "criterion" in settings and settings["criterion"] not in allowed:
+            return f"{this} does not apply to --criterion {settings['criterion']} (only to " \
                    f"{', '.join(allowed)})"
+        for setting, allowed in option.applies.items():
+            if setting not in settings:
+                continue
+            value = settings[setting]
+            if isinstance(allowed, Given):
+                if not allowed.matches(value):
+                    return f"{this} needs {flag(setting)}" + (f" {allowed.what}" if allowed.what else "")
+                continue
+            if value in allowed:
+                continue
+            if setting == "model":
+                return f"{this} does not apply to --model {value} ({name} belongs to {_join(allowed)})"
+            if setting == "source":
+                where = [SOURCE_NAMES.get(a, a) for a in allowed]
+                given_set = ", not a given set" if "generated" in allowed and value != "generated" else ""
+                return f"{this} does not apply to {SOURCE_NAMES.get(value, value)} (only to " \
+                       f"{_join(where, 'or')}{given_set})"
+            if tuple(allowed) == (None,):
+                return f"{this} does not apply to {flag(setting)} {value} (only without {flag(setting)})"
+            return f"{this} does not apply to {flag(setting)} {value} (only to {flag(setting)} " \
+                   f"{_join(allowed, 'or')})"
     return None
+
+
+def refuse_misplaced(family: Family | None, settings: Mapping[str, Any], given: Iterable[str],
+                     options: Iterable) -> None:
+    """Raise HopcapError with :func:`misplaced_options`' complaint, if any."""
+    complaint = misplaced_options(family, settings, given, options)
+    if complaint:
+        raise HopcapError(complaint)

@@ -28,7 +28,8 @@ THERMAL = ("overlap", "overlap-mean")
 
 OPTIONS = (
     Option("degree", ListOf(Integer(2, MAX_DEGREE_MAX)), [3], "Degree a of poly/rectpoly (a list "
-           "sweeps).", sweep=True),
+           "sweeps).", sweep=True,
+           applies={"model": ("poly", "rectpoly"), "search": ("p", "recency")}),
     Option("rule", click.Choice(RULES), "energy", "Binary models: energy (flip when E strictly "
            "drops) or field (y_i <- sign(sum_mu xi_mu,i F'(xi_mu . y)), Krotov & Hopfield 2021); "
            "ties keep the state."),

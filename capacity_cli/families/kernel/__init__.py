@@ -17,13 +17,15 @@ from typing import Any
 import click
 
 from ...errors import HopcapError
-from ...options import FEATURES, Integer, Option, Real
+from ...options import FEATURES, FilePath, Integer, Option, Real
 from .. import Family
 from .. import softmax as _softmax
 
 MODELS = ("kernel",)
 CRITERIA = _softmax.CRITERIA
 FEATURE_MAPS = ("identity", "random", "learned")
+#: Where the options that only a learned map reads apply.
+LEARNED = {"feature_map": ("learned",)}
 
 OPTIONS = (
     FEATURES,  # shared with the rf family (options.FEATURES): here the feature dimension D
@@ -31,15 +33,16 @@ OPTIONS = (
            "softmax model), random (i.i.d. Gaussian W from the trial's seed) or learned (U-Hop+ "
            "stage I on each stored prefix)."),
     Option("tau", Real(0, None, lo_open=True), 0.1, "kernel learned: temperature of the separation "
-           "loss."),
+           "loss.", applies=LEARNED),
     Option("learn_steps", Integer(0, 10**6), 200, "kernel learned: L-BFGS iterations per learning "
-           "run (0: the initial map)."),
-    Option("save_map", click.Path(dir_okay=False), None, "kernel learned: write the learned W of "
-           "the final stored prefix and its patterns to this .npz (one trial, one configuration); "
-           "hopcap info FILE prints its spherical-code report."),
+           "run (0: the initial map).", applies=LEARNED),
+    Option("save_map", FilePath(".npz"), None, "kernel learned: write the learned W of the final "
+           "stored prefix and its patterns to this .npz, exactly this name (one trial, one "
+           "configuration); hopcap info FILE prints its spherical-code report.", applies=LEARNED),
     Option("compare", click.Choice(["identity", "none"]), None, "kernel: identity also measures the "
            "identity map (the softmax model) on the same trials, printed beside; none does not.",
-           default_text="identity for random and learned maps (none with --save-map)"),
+           default_text="identity for random and learned maps (none with --save-map)",
+           applies={"feature_map": ("random", "learned")}),
 ) + _softmax.OPTIONS
 COLUMNS = {**_softmax.COLUMNS, "features": "int", "feature_map": "text", "tau": "float",
            "learn_steps": "int"}
@@ -48,8 +51,6 @@ RESULT_COLUMNS = {"learn_converged": "bool", "min_angle_deg": "float", "mean_ang
 #: --p-max of a learned map when none is given: stage I costs O(P^2 D) per L-BFGS step, so a learned
 #: check at P = 1024 takes seconds and one at 4096 minutes (measured on 2 busy cores).
 LEARNED_P_CAP = 1024
-#: Options of the kernel family that only a learned map reads.
-LEARNED_OPTIONS = ("tau", "learn_steps", "save_map")
 
 
 def build(v: Mapping[str, Any]) -> tuple[list, Any]:
@@ -60,11 +61,7 @@ def build(v: Mapping[str, Any]) -> tuple[list, Any]:
     if values.get("criterion") is None:
         values["criterion"] = "retrieve-eps"
     plain, criterion = _softmax.build(values)
-    fmap = v.get("feature_map") or "identity"
-    defaults = {o.name: o.default for o in OPTIONS}
-    for name in LEARNED_OPTIONS:  # (set at their default they cannot be told apart from unset)
-        if fmap != "learned" and v.get(name, defaults[name]) != defaults[name]:
-            raise HopcapError(f"--{name.replace('_', '-')} applies to --feature-map learned only")
+    fmap = v.get("feature_map") or "identity"  # (--tau, --compare, ...: their declarations)
     compare = v.get("compare")
     if compare is None:
         compare = "identity" if fmap != "identity" and v.get("save_map") is None else "none"
@@ -85,9 +82,6 @@ def build(v: Mapping[str, Any]) -> tuple[list, Any]:
         lib.check_criterion(kernel, criterion)
         models.append(kernel)
         if compare == "identity":
-            if fmap == "identity":
-                raise HopcapError("--compare identity compares another map with the identity map; "
-                                  "give --feature-map random or learned")
             models.append(lib.KernelModel(m.beta, dtype=m.dtype))
     return models, criterion
 

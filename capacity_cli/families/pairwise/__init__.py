@@ -17,7 +17,7 @@ from typing import Any
 
 import click
 
-from ...options import Integer, ListOf, Option, Real
+from ...options import Given, Integer, ListOf, Option, Real
 from .. import Family
 from .. import binary as _binary
 
@@ -32,15 +32,18 @@ OPTIONS = (
            "zero diagonal; hebbian-diag: W_ii = P; storkey 1997; pinv: projector; perceptron: margin "
            "--margin; palimpsest: W <- lambda W + xi xi^T)."),
     Option("margin", Real(0, None), None, "pairwise perceptron: stability margin kappa (xi_i h_i > "
-           "kappa |w_i|).", default_text="0"),
+           "kappa |w_i|).", default_text="0", applies={"rule": ("perceptron",)}),
     Option("max_epochs", Integer(1, 10**6), None, "pairwise perceptron: epoch cap of the learning "
-           "(hitting it: not stored, epoch_capped true).", default_text="200"),
+           "(hitting it: not stored, epoch_capped true).", default_text="200",
+           applies={"rule": ("perceptron",)}),
     Option("unlearn", ListOf(Integer(0, UNLEARN_MAX)), [0], "pairwise: K steps of Hopfield-Feinstein-"
-           "Palmer unlearning per stored pattern after the rule (a list sweeps).", sweep=True),
+           "Palmer unlearning per stored pattern after the rule (a list sweeps; symmetric couplings: "
+           "not perceptron).", sweep=True,
+           applies={"rule": tuple(r for r in RULES if r != "perceptron")}),
     Option("unlearn_eps", Real(0, None, lo_open=True), None, "pairwise: unlearning step eps (one "
-           "Hebbian increment is 1).", default_text="0.01"),
+           "Hebbian increment is 1).", default_text="0.01", applies={"unlearn": Given("K > 0")}),
     Option("forget_eps", Real(0, None, lo_open=True), None, "pairwise palimpsest: lambda = "
-           "exp(-eps^2 / (2N)).", default_text="4.1"),
+           "exp(-eps^2 / (2N)).", default_text="4.1", applies={"rule": ("palimpsest",)}),
     _SHARED["min_overlap"],
     _SHARED["max_sweeps"],
     _SHARED["update"],
@@ -61,13 +64,7 @@ def build(v: Mapping[str, Any]) -> tuple[list, Any]:
     criterion = make_criterion(v.get("criterion") or "stable", threshold=v["threshold"],
                                noise=v["noise"], min_overlap=v["min_overlap"],
                                max_sweeps=v["max_sweeps"], **_binary.dynamics_options(v))
-    from ...errors import HopcapError
-
     rule = v.get("rule") or "hebbian"
-    if v.get("unlearn_eps") is not None and not any(v.get("unlearn") or [0]):
-        raise HopcapError("--unlearn-eps applies only with --unlearn K > 0")
-    if v.get("beta") not in (None, [1.0]):
-        raise HopcapError("--beta does not apply to --model pairwise (its couplings are learned)")
     return [lib.PairwiseModel(rule, margin=v.get("margin"), max_epochs=v.get("max_epochs"),
                               unlearn=k, unlearn_eps=v.get("unlearn_eps") if k else None,
                               forget_eps=v.get("forget_eps"))
