@@ -62,8 +62,9 @@ test-slow: $(STAMP)
 test-all: $(STAMP)
 	$(PYTEST) tests
 
-# the whole suite against the newest releases (no constraints), in its own environment
+# the whole suite against the newest releases (no constraints), in its own environment, resolved anew
 test-latest:
+	rm -rf .venv-latest
 	$(MAKE) test-all VENV=.venv-latest CONSTRAINTS=
 
 # every committed file read back by the readers make reproduce uses; no profile has a pending trial
