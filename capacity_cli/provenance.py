@@ -283,17 +283,20 @@ def note_rows(path: str | os.PathLike, rows: list[dict]) -> None:
 # ------------------------------------------------------------------------------------- reading
 
 
+#: What hopcap info calls each kind of curves.file_kind.
+_CURVE_KINDS = {"curve": "retrieval curve (hopcap curve)", "trace": "energy traces (--trace)",
+                "outcomes": "per-pattern outcomes (--outcomes)"}
+
+
 def _csv_kind(path: Path, header: list[str]) -> str:
+    from .curves import file_kind
     from .results import REQUIRED
 
+    kind = file_kind(path)  # first: a curve file has the results columns too
+    if kind is not None:
+        return _CURVE_KINDS[kind]
     if all(c in header for c in REQUIRED):
         return "results (hopcap measure)"
-    if "fraction" in header and "successes" in header:
-        return "retrieval curve (hopcap curve)"
-    if "energy" in header and "sweep" in header:
-        return "energy traces (--trace)"
-    if "outcome" in header and "nearest" in header:
-        return "per-pattern outcomes (--outcomes)"
     if "predicted_mean" in header:
         return "predictions (hopcap predict)"
     return "table"

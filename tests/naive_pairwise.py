@@ -134,16 +134,17 @@ def relax(w: np.ndarray, y: np.ndarray, orders, max_sweeps: int):
     return y, max_sweeps, False
 
 
-def relax_prefix(w: np.ndarray, X: np.ndarray, n_flip: int, max_sweeps: int, seed: int):
-    """Every pattern from its cue (the binary family's cues and sweep orders, tests/naive.py).
-    Returns (final overlaps, sweeps, converged)."""
+def relax_prefix(w: np.ndarray, X: np.ndarray, n_flip: int, max_sweeps: int, seed: int, relax_one=None):
+    """Every pattern from its cue (the binary family's cues and sweep orders, tests/naive.py), relaxed
+    by ``relax_one`` (default :func:`relax`). Returns (final overlaps, sweeps, converged)."""
+    relax_one = relax_one or relax
     X = np.asarray(X, dtype=np.int64)
     n = X.shape[1]
     final, sweeps, converged = [], [], []
     for nu in range(len(X)):
         rng = naive.SplitMix64(seed, nu)
         y = naive.flip_distinct(X[nu], n_flip, rng)
-        y, used, done = relax(w, y, naive.sweep_orders(n, rng), max_sweeps)
+        y, used, done = relax_one(w, y, naive.sweep_orders(n, rng), max_sweeps)
         final.append(int(X[nu] @ y))
         sweeps.append(used)
         converged.append(done)
@@ -295,14 +296,4 @@ def relax_exact(w, y: np.ndarray, orders, max_sweeps: int):
 
 def relax_prefix_exact(w, X: np.ndarray, n_flip: int, max_sweeps: int, seed: int):
     """:func:`relax_prefix` with exact fields (:func:`relax_exact`)."""
-    X = np.asarray(X, dtype=np.int64)
-    n = X.shape[1]
-    final, sweeps, converged = [], [], []
-    for nu in range(len(X)):
-        rng = naive.SplitMix64(seed, nu)
-        y = naive.flip_distinct(X[nu], n_flip, rng)
-        y, used, done = relax_exact(w, y, naive.sweep_orders(n, rng), max_sweeps)
-        final.append(int(X[nu] @ y))
-        sweeps.append(used)
-        converged.append(done)
-    return np.array(final), np.array(sweeps), np.array(converged)
+    return relax_prefix(w, X, n_flip, max_sweeps, seed, relax_one=relax_exact)

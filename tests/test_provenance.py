@@ -223,3 +223,11 @@ def test_version_option_and_help_stay_lazy():
             "except SystemExit:\n    pass\nprint('capacity_cli.provenance' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip().splitlines()[-1] == "False"
+
+
+def test_info_names_a_curve_file_as_a_curve():
+    """A curve CSV has every results column too: info must name it by its own kind."""
+    path = Path(__file__).resolve().parent.parent / "results" / "curves" / "overlap.csv"
+    result = run("info", path)
+    assert result.exit_code == 0, result.output
+    assert "retrieval curve" in result.output and "results (hopcap measure)" not in result.output
