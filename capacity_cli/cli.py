@@ -180,7 +180,7 @@ def _echo_stats(stats) -> None:
 
 
 @main.command()
-@click.argument("path", type=click.Path(dir_okay=False))
+@click.argument("path", type=FilePath())
 def info(path):
     """Show the shape, parameters and achieved statistics of a .npy/.npz pattern file.
 
@@ -368,11 +368,11 @@ def _read_for_figures(paths):
 
 
 @main.command()
-@click.argument("csv", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.argument("csv", nargs=-1, required=True, type=FilePath())
 @click.option("-o", "--output", type=FilePath(), default="capacity",
               help="Figure path; writes PATH.png and PATH.pdf (a .png or .pdf typed is dropped).")
 @click.option("--title", default=None, help="Figure title.")
-@click.option("--predict", "predict_csv", multiple=True, type=click.Path(dir_okay=False),
+@click.option("--predict", "predict_csv", multiple=True, type=FilePath(),
               help="A CSV of hopcap predict -o: draw the predicted mean P_max (5-95% band) of each "
                    "matching configuration too (repeatable).")
 def plot(csv, output, title, predict_csv):
@@ -447,7 +447,7 @@ def curve(threads, output, progress, p, p_over_n, trace, **values):
 
 
 @main.command()
-@click.argument("csv", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.argument("csv", nargs=-1, required=True, type=FilePath())
 @click.option("--form", type=click.Choice(["auto", "power", "power_ln", "exp2", "linear", "alpha_inv_n"]),
               default="auto", help="Law to fit (auto: exp2 for exp, power otherwise); see capacity_cli.fit.")
 @click.option("--intercept", is_flag=True,

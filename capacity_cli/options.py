@@ -177,18 +177,29 @@ GIVEN_FILE = Given("FILE")
 
 class FilePath(click.Path):
     """A file path; an empty name is refused (it would write nothing, or a hidden ``.png``), and
-    with ``suffix`` the name must end in it (e.g. ``.npz``, which numpy would otherwise append)."""
+    with ``suffix`` the name must end in it (e.g. ``.npz``, which numpy would otherwise append).
+    Regular files only (capacity_cli.paths.check_file): an input (``write`` False) that exists must
+    be one, an output must not exist yet or be one and be writable; FIFOs, devices, directories and
+    dangling links are refused in one line."""
 
-    def __init__(self, suffix: str | None = None):
+    def __init__(self, suffix: str | None = None, write: bool = False):
         super().__init__(dir_okay=False)
-        self.suffix = suffix
+        self.suffix, self.write = suffix, write
 
     def convert(self, value, param, ctx):
+        from .errors import HopcapError
+        from .paths import check_file
+
         if not str(value).strip():
             self.fail("expected a file name, got an empty one", param, ctx)
         if self.suffix and not str(value).endswith(self.suffix):
             self.fail(f"expected a file name ending in {self.suffix}, got {value!r}", param, ctx)
-        return super().convert(value, param, ctx)
+        value = super().convert(value, param, ctx)
+        try:
+            check_file(value, write=self.write)
+        except HopcapError as err:
+            self.fail(str(err), param, ctx)
+        return value
 
 
 class Text(click.ParamType):
@@ -409,17 +420,17 @@ PATTERN_OPTIONS = (
 RUN_OPTIONS = (
     Option("threads", Integer(1, THREADS_MAX), None, "Numba threads (default: all cores). Results "
            "do not depend on it.", batch=False),
-    Option("output", FilePath(), None, "Append one row per trial to this CSV; trials "
+    Option("output", FilePath(write=True), None, "Append one row per trial to this CSV; trials "
            "already in it are skipped (resume).", batch=False, short="-o"),
     Option("progress", None, True, "Show progress: a bar on a terminal, otherwise plain lines on "
            "stderr (one per configuration, at most every 30 s).", flag=True, batch=False),
     Option("repair", None, False, "First drop the invalid and duplicated rows of -o FILE (their "
            "trials then run again).", flag=True, batch=False, applies={"output": GIVEN_FILE}),
-    Option("outcomes", FilePath(), None, "Also write each trial's per-pattern "
+    Option("outcomes", FilePath(write=True), None, "Also write each trial's per-pattern "
            "outcomes at P_max and P_max + 1 to this CSV (binary family; docs/theory.md section 16).",
            batch=False, applies={"model": ("hebbian", "poly", "rectpoly", "exp"), "search": ("p",),
                                  "criterion": ("stable", "retrieve", "overlap")}),
-    Option("trace", FilePath(), None, "With --outcomes: the energy after each sweep "
+    Option("trace", FilePath(write=True), None, "With --outcomes: the energy after each sweep "
            "of those recalls, to this CSV.", batch=False, applies={"outcomes": GIVEN_FILE}),
     Option("executor", click.Choice(["local", "dask"]), "local", "Where trials run: local (this "
            "process) or dask (one task per trial on a Dask cluster; needs pip install "
@@ -555,7 +566,7 @@ def _single(name: str, **changes) -> Option:
 def predict_options() -> tuple[Option, ...]:
     """The options of ``hopcap predict``: measure's (PREDICT_OPTION_NAMES) and its -o."""
     return (*(option_named(name) for name in PREDICT_OPTION_NAMES),
-            Option("output", FilePath(), None, "Write one row per configuration (measure's "
+            Option("output", FilePath(write=True), None, "Write one row per configuration (measure's "
                    "configuration columns and the predicted mean, sd and quantiles) to this CSV.",
                    short="-o", batch=False))
 
@@ -573,7 +584,7 @@ def gen_options() -> tuple[Option, ...]:
         option_named("kind"),
         Option("seed", Integer(0), 0, "Base random seed (any size); trial t uses numpy "
                "SeedSequence([seed, t]).", applies={"source": GENERATED}),
-        Option("output", FilePath(), None, "Output .npz (patterns + parameters + achieved "
+        Option("output", FilePath(write=True), None, "Output .npz (patterns + parameters + achieved "
                "statistics) or .npy (patterns only).", required=True, short="-o", batch=False),
         Option("prototypes", click.INT, None, "Prototype task: P noisy examples of this many random "
                "prototypes (hopcap census).", applies={"source": GENERATED}),
@@ -608,7 +619,7 @@ def census_options() -> tuple[Option, ...]:
                "as not converged."),
         Option("radius_cues", click.INT, 20, "Cues per test in the basin-radius search of each "
                "stored pattern (0: skip)."),
-        Option("profiles", FilePath(), None, "Write the distinct fixed points, classes, "
+        Option("profiles", FilePath(write=True), None, "Write the distinct fixed points, classes, "
                "energies and energy profiles to this .npz.", batch=False),
         Option("classify", click.INT, None, "Also train classifiers on the energy profiles of this "
                "many prototype-task networks and test them on as many others (needs "

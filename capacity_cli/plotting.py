@@ -467,6 +467,10 @@ def figure_stem(output: str | os.PathLike) -> str:
     if Path(text).suffix.lower() in OTHER_IMAGE_SUFFIXES:
         raise HopcapError(f"-o {str(output)!r}: plot writes .png and .pdf; give the path without "
                           "an extension")
+    from .paths import check_file
+
+    for suffix in FIGURE_SUFFIXES:
+        check_file(text + suffix, write=True)
     return text
 
 

@@ -372,15 +372,11 @@ def read_checked(paths: Iterable[str | os.PathLike], skip_foreign: bool = False,
 
 
 def check_writable(path: str | os.PathLike) -> None:
-    """Fail before any work when ``path`` cannot be written (a directory, or no write permission)."""
-    path = Path(path)
-    if path.is_dir():
-        raise HopcapError(f"{path}: is a directory")
-    folder = path.parent.resolve()
-    while not folder.exists():
-        folder = folder.parent
-    if (path.exists() and not os.access(path, os.W_OK)) or not os.access(folder, os.W_OK):
-        raise HopcapError(f"{path}: not writable")
+    """Fail before any work when ``path`` cannot be written as a regular file (a directory, a FIFO
+    or device, a dangling link, no write permission): capacity_cli.paths.check_file."""
+    from .paths import check_file
+
+    check_file(path, write=True)
 
 
 def completed_trials(path: str | os.PathLike) -> dict[tuple, set[int]]:

@@ -36,7 +36,7 @@ OPTIONS = (
            "loss.", applies=LEARNED),
     Option("learn_steps", Integer(0, 10**6), 200, "kernel learned: L-BFGS iterations per learning "
            "run (0: the initial map).", applies=LEARNED),
-    Option("save_map", FilePath(".npz"), None, "kernel learned: write the learned W of the final "
+    Option("save_map", FilePath(".npz", write=True), None, "kernel learned: write the learned W of the final "
            "stored prefix and its patterns to this .npz, exactly this name (one trial, one "
            "configuration); hopcap info FILE prints its spherical-code report.", applies=LEARNED),
     Option("compare", click.Choice(["identity", "none"]), None, "kernel: identity also measures the "
