@@ -24,6 +24,8 @@ from typing import Any
 import click
 
 from .limits import (
+    CLASSIFY_MAX,
+    CURVE_POINTS_MAX,
     DEFAULT_MAX_TRIES,
     DEFAULT_P_CAP,
     MAX_DEGREE_MAX,
@@ -373,11 +375,14 @@ FEATURES = Option("features", ListOf(Integer(1, FEATURES_MAX)), None, "Feature c
 
 SEARCH_OPTIONS = (
     Option("n", ListOf(Integer(2, N_MAX)), None, "N, one value or a list (16,32,64); refused when "
-           "the first check would need over half the memory.", sweep=True,
+           "the largest check (at --p-max) would need over half the memory.", sweep=True,
            default_text="sizes that run in seconds", applies={"source": GENERATED}),
     Option("trials", Integer(1, TRIALS_MAX), None, "Independent trials per configuration.",
            default_text="20; 1 for a given set without --shuffle"),
-    Option("p_max", Integer(1, P_CAP_MAX), DEFAULT_P_CAP, "Cap on P (reported as capped).",
+    Option("p_max", Integer(1, P_CAP_MAX), DEFAULT_P_CAP, "Cap on P (reported as capped). The "
+           "search may check every P up to it: refused when that check would need over half the "
+           "memory, or when a model stores every P up to it and the trials' work passes the budget "
+           "(about 2e12 multiply-adds, capacity_cli/limits.py WORK_MAX).",
            applies={"search": ("p",)}),
     Option("search", click.Choice(["p", "degree", "recency"]), "p", "p: largest storable P. degree: "
            "smallest degree a of poly/rectpoly that stores the whole set (--patterns, or generated "
@@ -455,10 +460,11 @@ _NOT_CURVE = ("p", "p_max", "search", "max_degree", "repair", "outcomes", "outpu
               "scheduler")
 CURVE_OPTIONS = (
     Option("p", click.STRING, None, "The P grid, START:STOP:STEP (STOP included when a step lands "
-           "on it) or one value.", batch=False),
+           f"on it) or one value; at most {CURVE_POINTS_MAX} points, P <= {_bound(P_CAP_MAX)}.",
+           batch=False),
     Option("p_over_n", click.STRING, None, "The grid in alpha = P/N, START:STOP:STEP; P = "
-           "round(alpha N).", batch=False),
-    Option("output", FilePath(), None, "Append one row per trial and P to this CSV; "
+           f"round(alpha N); at most {CURVE_POINTS_MAX} points.", batch=False),
+    Option("output", FilePath(write=True), None, "Append one row per trial and P to this CSV; "
            "trials it already holds are skipped (resume).", batch=False, short="-o"),
 )
 
@@ -621,8 +627,8 @@ def census_options() -> tuple[Option, ...]:
                "stored pattern (0: skip)."),
         Option("profiles", FilePath(write=True), None, "Write the distinct fixed points, classes, "
                "energies and energy profiles to this .npz.", batch=False),
-        Option("classify", click.INT, None, "Also train classifiers on the energy profiles of this "
-               "many prototype-task networks and test them on as many others (needs "
+        Option("classify", Integer(1, CLASSIFY_MAX), None, "Also train classifiers on the energy "
+               "profiles of this many prototype-task networks and test them on as many others (needs "
                "--prototypes): accuracy table.", applies={"prototypes": GIVEN}),
         Option("seed", Integer(0), 0, "Base random seed (any size); trial t uses numpy "
                "SeedSequence([seed, t])."),

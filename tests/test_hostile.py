@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 
 import pytest
 from click.testing import CliRunner
@@ -136,3 +137,126 @@ def test_a_regular_file_behind_a_link_is_still_fine(tmp_path, results_csv):
     link.symlink_to(results_csv)
     result = invoke("fit", link)
     assert result.exit_code == 0, result.output
+
+
+# ------------------ 3. memory beyond the machine
+
+def test_exp_at_large_n_is_refused_with_its_estimate(memory):
+    start = time.perf_counter()
+    line = refused("measure", "--model", "exp", "--n", "100000", "--no-progress")
+    assert time.perf_counter() - start < 10
+    assert "N=100000: the check at P=100000 (--p-max" in line and "needs about 104 GiB" in line
+    assert "16 GiB memory" in line and "--p-max" in line
+
+
+def test_the_estimate_follows_p_max(memory):
+    """The same N fits when --p-max keeps the largest check small (refused for work or run)."""
+    line = refused("measure", "--model", "exp", "--n", "100000", "--p-max", "100000", "--no-progress")
+    assert "needs about" in line
+    from capacity_cli.measure import configs_from_options
+
+    configs = configs_from_options({"model": "exp", "n": [100000], "p_max": 1000})
+    assert configs[0].p_cap == 1000  # accepted: about 1 GB
+
+
+@pytest.mark.parametrize("args, what", [
+    (("--model", "pairwise", "--n", "100000"), "N=100000"),  # 240 GB of couplings
+    (("--model", "softmax", "--n", "200000", "--p-max", "1000000"), "P=1000000"),
+    (("--model", "rf", "--features", "1048576", "--n", "2000"), "N=2000"),  # 80 GB of frequencies
+    (("--model", "kernel", "--feature-map", "random", "--features", "1048576", "--n", "2000"),
+     "N=2000"),
+])
+def test_every_family_states_its_memory(memory, args, what):
+    line = refused("measure", *args, "--no-progress")
+    assert what in line and "needs about" in line
+
+
+@pytest.mark.parametrize("args", [("--n", "20000", "--starts", "100000"),
+                                  ("--n", "100000", "--starts", "10000"),
+                                  ("--n", "100", "--starts", str(10**12)),
+                                  ("--n", "100", "--starts", "10", "--radius-cues", str(10**11))])
+def test_census_beyond_memory_is_refused(memory, args):
+    line = refused("census", *args)
+    assert "a census of" in line and "needs about" in line
+
+
+def test_prototype_tasks_beyond_memory_are_refused(tmp_path, memory):
+    line = refused("gen", "--n", "10", "--p", 10**9, "--prototypes", "2", "-o", tmp_path / "p.npz")
+    assert "1000000000 examples of N=10 needs about" in line
+
+
+def test_census_at_n_20000_is_within_memory():
+    """Measured: 1000 starts at N = 20000 peak at 0.36 GB resident; the estimate says under 1 GB."""
+    from capacity_cli.census import census_bytes
+
+    assert census_bytes(20000, 10, 1000, 20) < GIB
+
+
+# ------------------ 4. hours of work
+
+def test_p_max_beyond_its_limit_is_refused_naming_it():
+    line = refused("measure", "--model", "poly", "--p-max", 2**40)
+    assert "'--p-max'" in line and "10^9" in line
+    assert "Range: 1..10^9" in " ".join(invoke("measure", "--help").output.split())
+
+
+def test_max_tries_beyond_its_limit_is_refused_naming_it():
+    for command in (("measure", "--model", "poly"), ("gen", "--n", "12", "--p", "3", "-o", "x.npz")):
+        line = refused(*command, "--min-distance", "2", "--max-tries", 10**15)
+        assert "'--max-tries'" in line and "10^8" in line
+    assert "Range: 1..10^8" in " ".join(invoke("measure", "--help").output.split())
+
+
+def test_sweep_caps_are_bounded():
+    """At T > 0 every recall runs all its sweeps: 10^9 of them was hours at N = 12."""
+    base = ("measure", "--model", "hebbian", "--temperature", "1", "--n", "12")
+    line = refused(*base, "--criterion", "overlap", "--max-sweeps", 10**9)
+    assert "'--max-sweeps'" in line and "1..100000" in line
+    line = refused(*base, "--criterion", "overlap-mean", "--sweeps", 4 * 10**8)
+    assert "'--sweeps'" in line and "50000" in line
+
+
+def test_census_classify_is_bounded():
+    line = refused("census", "--classify", 10**9, "--prototypes", "2", "--p", "4", "--n", "12")
+    assert "'--classify'" in line and "1..1000" in line
+
+
+def test_curve_grids_are_bounded():
+    line = refused("curve", "--model", "hebbian", "--n", "100", "--p", "1:1e9", "--no-progress")
+    assert "1000000000 points; at most 10000" in line and "CURVE_POINTS_MAX" in line
+    line = refused("curve", "--model", "hebbian", "--n", "100", "--p", "1e9", "--trials", "1",
+                   "--no-progress")
+    assert "the curve's check at P=1000000000 needs about" in line
+    assert "at most 10000 points" in " ".join(invoke("curve", "--help").output.split())
+
+
+def test_a_search_that_stores_everything_is_refused_before_it_starts():
+    """softmax at beta 1000: the other patterns' weights are below e^-2000, every prefix is stored,
+    and each trial would run dense checks up to --p-max 100000 (the reported 'no exit')."""
+    start = time.perf_counter()
+    line = refused("measure", "--model", "softmax", "--beta", "1000", "--no-progress")
+    assert time.perf_counter() - start < 10
+    assert "stores every P up to --p-max 100000" in line and "WORK_MAX" in line
+    for beta in ("1e4/N", "300/sqrtN"):  # rules that reach such a beta at the default sizes
+        assert "WORK_MAX" in refused("measure", "--model", "softmax", "--beta", beta, "--n", "16",
+                                     "--no-progress")
+    # with a --p-max that bounds the work, the same model is measured (and stores every prefix)
+    result = invoke("measure", "--model", "softmax", "--beta", "1000", "--n", "12", "--p-max", "64",
+                    "--trials", "2", "--no-progress")
+    assert result.exit_code == 0 and "(2 capped)" in result.output, result.output
+
+
+def test_the_work_guard_stops_a_search_that_goes_on_storing(monkeypatch):
+    """The search refuses the check that would take the command past the budget (here a small one:
+    the real budget is met by the slow sibling below)."""
+    monkeypatch.setattr("capacity_cli.measure.WORK_MAX", 10**8)
+    line = refused("measure", "--model", "softmax", "--beta", "4", "--n", "12", "--trials", "2",
+                   "--no-progress")
+    assert "stored every prefix the search checked below P=2048" in line and "WORK_MAX" in line
+
+
+@pytest.mark.slow
+def test_the_work_guard_at_the_real_budget():
+    """softmax beta 4 at N = 12 stores every prefix (about 30 s to the refusal on 2 cores)."""
+    line = refused("measure", "--model", "softmax", "--beta", "4", "--n", "12", "--no-progress")
+    assert "below P=65536" in line and "WORK_MAX" in line

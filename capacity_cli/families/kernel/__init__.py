@@ -127,6 +127,28 @@ def laws(model, criterion) -> list:
     return _softmax.laws(model.softmax(), criterion) if model.feature_map == "identity" else []
 
 
+def search_work(model, criterion, n: int, p: int) -> float:
+    """The softmax model's dense checks over D features (stage I of a learned map comes on top)."""
+    return _softmax.dense_work(criterion, max(n, model.dim(n)), p)
+
+
+def stored_floor(model, criterion, n: int, kind: str) -> float:
+    """The identity map is the softmax model: its floor; other maps have none."""
+    if model.feature_map != "identity":
+        return 0.0
+    return _softmax.stored_floor(model.softmax(), criterion, n, kind)
+
+
+def check_bytes(model, criterion, n: int, p: int) -> int:
+    """The softmax check's memory over D features, the map W (D x N, with L-BFGS's copies) and, for
+    a learned map, stage I's P x P matrices (a learned map beyond LEARNED_P_MAX patterns is refused
+    first, with that reason)."""
+    import_module(f"{__name__}.model").check_learned_cap(model, p)
+    d = model.dim(n)
+    total = _softmax.check_bytes(model.softmax(), criterion, max(n, d), p) + 5 * 8 * d * n
+    return total + (3 * 8 * p * p if model.learned else 0)
+
+
 def default_sizes(model) -> list[int]:
     return [16, 24, 32]
 
@@ -140,7 +162,8 @@ FAMILY = Family(
     kinds=("pm1", "sphere"), options=OPTIONS, columns=COLUMNS, legacy={}, build=build,
     describe=describe, read=read, checker=checker, laws=laws, default_sizes=default_sizes,
     growth=growth, criterion_options=dict(_softmax.FAMILY.criterion_options),
-    outcome_columns=RESULT_COLUMNS, default_p_cap=default_p_cap,
+    outcome_columns=RESULT_COLUMNS, default_p_cap=default_p_cap, check_bytes=check_bytes,
+    search_work=search_work, stored_floor=stored_floor,
 )
 
 

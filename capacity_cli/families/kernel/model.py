@@ -117,6 +117,13 @@ class KernelModel:
         return SoftmaxModel(self.beta, self.dtype)
 
 
+def check_learned_cap(model: KernelModel, p_limit: int) -> None:
+    """Refuse a learned map a search up to more than LEARNED_P_MAX patterns."""
+    if model.learned and p_limit > LEARNED_P_MAX:
+        raise HopcapError(f"--feature-map learned learns on at most {LEARNED_P_MAX} patterns (its "
+                          f"loss is a P x P matrix); give --p-max <= {LEARNED_P_MAX}")
+
+
 def check_criterion(model: KernelModel, criterion: SoftmaxCriterion) -> None:
     """Raise when a learned map is asked for a criterion it is not measured under."""
     if not isinstance(criterion, (RetrieveEps, SignRetrieve, FixedPoint)):
@@ -362,9 +369,7 @@ class KernelChecker(SoftmaxChecker):
                  seed: int = 0, kind: str | None = None, **kwargs):
         check_criterion(model, criterion)
         model.check_n(n)
-        if model.learned and p_limit > LEARNED_P_MAX:
-            raise HopcapError(f"--feature-map learned learns on at most {LEARNED_P_MAX} patterns (its "
-                              f"loss is a P x P matrix); give --p-max <= {LEARNED_P_MAX}")
+        check_learned_cap(model, p_limit)
         super().__init__(model.softmax(), criterion, source, n, p_limit, seed, kind=kind, **kwargs)
         self.kmodel = model
         self.d = model.dim(n)

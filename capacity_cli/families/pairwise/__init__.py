@@ -148,6 +148,12 @@ def laws(model, criterion) -> list:
     return laws_for(BinaryDAM("hebbian"), criterion)
 
 
+def check_bytes(model, criterion, n: int, p: int) -> int:
+    """Memory of a check of P patterns: the float64 couplings W (N x N) with a learning rule's
+    working copies, and the patterns with their per-pattern work arrays."""
+    return 3 * 8 * n * n + 16 * p * n
+
+
 def default_sizes(model) -> list[int]:
     return [64, 128, 256]
 
@@ -161,7 +167,7 @@ FAMILY = Family(
     options=OPTIONS, columns=COLUMNS, legacy={}, build=build, describe=describe, read=read,
     checker=checker, laws=laws, default_sizes=default_sizes, growth=growth,
     criterion_options=_binary.CRITERION_OPTIONS,
-    outcome_columns=OUTCOME_COLUMNS, recency=recency,
+    outcome_columns=OUTCOME_COLUMNS, recency=recency, check_bytes=check_bytes,
 )
 
 
