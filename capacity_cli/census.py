@@ -221,7 +221,9 @@ def load_prototypes(path) -> np.ndarray | None:
     """The ``prototypes`` array of a .npz written by ``hopcap gen --prototypes`` (None otherwise)."""
     if not str(path).endswith(".npz"):
         return None
-    with np.load(path, allow_pickle=False) as f:
+    from .datasets import load_array_file
+
+    with load_array_file(path) as f:
         if "prototypes" not in f.files:
             return None
         from .datasets import as_pm1

@@ -194,15 +194,13 @@ def info(path):
         for line in csv_report(path):
             click.echo(line)
         return
-    import numpy as np
-
-    from .datasets import load_any_patterns, pattern_stats
+    from .datasets import load_any_patterns, load_array_file, pattern_stats
 
     x, kind = load_any_patterns(path)
     real = ", real (sphere) rows" if kind == "sphere" else ""
     click.echo(f"{path}: P={x.shape[0]} N={x.shape[1]}{real}")
     if path.endswith(".npz"):
-        with np.load(path, allow_pickle=False) as data:
+        with load_array_file(path) as data:
             for name in data.files:
                 if name != "patterns":
                     try:
@@ -216,7 +214,7 @@ def info(path):
     if path.endswith(".npz"):
         from .families.kernel.model import is_map_file, map_report
 
-        with np.load(path, allow_pickle=False) as data:
+        with load_array_file(path) as data:
             learned = is_map_file(data)
         if learned:  # a learned feature map (hopcap measure --save-map): its spherical code
             for line in map_report(path).lines():

@@ -18,14 +18,20 @@ each has a quick sibling here.
 
 from __future__ import annotations
 
+import io
 import os
 import signal
+import struct
 import time
+import zipfile
+import zlib
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
 from capacity_cli.cli import main
+from capacity_cli.errors import HopcapError
 
 try:
     from .test_fuzz import check
@@ -260,3 +266,109 @@ def test_the_work_guard_at_the_real_budget():
     """softmax beta 4 at N = 12 stores every prefix (about 30 s to the refusal on 2 cores)."""
     line = refused("measure", "--model", "softmax", "--beta", "4", "--n", "12", "--no-progress")
     assert "below P=65536" in line and "WORK_MAX" in line
+
+
+# ------------------ 1. decompression bombs
+
+def npy_header(shape, descr="|i1") -> bytes:
+    out = io.BytesIO()
+    np.lib.format.write_array_header_1_0(out, {"descr": descr, "fortran_order": False, "shape": shape})
+    return out.getvalue()
+
+
+def forged_npz(path, shape=(2**40,)) -> None:
+    """A small .npz whose 'patterns' header promises ``shape`` (1 TiB of int8 by default)."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("patterns.npy", npy_header(shape))
+
+
+def deflate_bomb(path, inflated: int, chunk: int = 2**20) -> None:
+    """A genuine .npz decompression bomb: a valid 'patterns' member of int8 zeros that inflates to
+    ``inflated`` bytes (< 4 GiB) from about inflated / 1000 bytes on disk (one deflated chunk of
+    zeros, repeated after full flushes, so the stream stays valid)."""
+    head = npy_header((inflated // 64, 64))
+    first = zlib.compressobj(9, zlib.DEFLATED, -15)
+    body = first.compress(head) + first.flush(zlib.Z_FULL_FLUSH)
+    zeros = zlib.compressobj(9, zlib.DEFLATED, -15)
+    block = zeros.compress(bytes(chunk)) + zeros.flush(zlib.Z_FULL_FLUSH)
+    data = body + block * (inflated // chunk) + zlib.compressobj(9, zlib.DEFLATED, -15).flush()
+    crc = zlib.crc32(head)
+    for _ in range(inflated // chunk):
+        crc = zlib.crc32(bytes(chunk), crc)
+    size, name = len(head) + inflated, b"patterns.npy"
+    local = struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, 8, 0, 0x21, crc, len(data), size, len(name), 0)
+    central = struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0, 8, 0, 0x21, crc, len(data), size,
+                          len(name), 0, 0, 0, 0, 0, 0)
+    offset = len(local) + len(name) + len(data)
+    end = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, 1, 1, len(central) + len(name), offset, 0)
+    with open(path, "wb") as f:
+        f.write(local + name + data + central + name + end)
+
+
+@pytest.mark.parametrize("command", [("info",), ("measure", "--model", "poly", "--no-progress",
+                                                 "--patterns"), ("census", "--patterns")])
+def test_npz_whose_header_promises_a_terabyte_is_refused_at_once(tmp_path, command):
+    path = tmp_path / "bomb.npz"
+    forged_npz(path)
+    start = time.perf_counter()
+    line = refused(*command, path)
+    assert time.perf_counter() - start < 5
+    assert "needs about 3 TiB" in line and "memory" in line and str(path) in line
+
+
+def test_npy_whose_header_promises_more_than_the_file_holds_is_refused(tmp_path):
+    path = tmp_path / "short.npy"
+    path.write_bytes(npy_header((2**40,)) + b"\x01" * 64)
+    assert "truncated" in refused("info", path)
+
+
+def test_every_array_file_reader_checks_the_size(tmp_path, memory):
+    """Every place hopcap np.loads a user's file goes through datasets.load_array_file."""
+    from capacity_cli.audit import read_back
+    from capacity_cli.census import load_prototypes
+    from capacity_cli.datasets import load_any_patterns
+    from capacity_cli.families.kernel.model import map_report
+
+    path = tmp_path / "bomb.npz"
+    forged_npz(path)
+    for read in (load_any_patterns, load_prototypes, map_report, read_back):
+        with pytest.raises(HopcapError, match="needs about 3 TiB"):
+            read(path)
+
+
+def test_a_genuine_deflate_bomb_is_refused_without_inflating(tmp_path, memory):
+    """64 KiB on disk inflating to 64 MiB, on a machine said to have 256 MiB: refused from the
+    headers (reading it takes three copies, 192 MiB); on a larger machine it is an ordinary set."""
+    path = tmp_path / "bomb.npz"
+    deflate_bomb(path, 64 * 2**20)
+    assert path.stat().st_size < 2**17
+    memory(256 * 2**20)
+    line = refused("info", path)
+    assert "reading its arrays (decompressed) needs about 192 MiB, more than half" in line
+    memory(16 * GIB)  # all zeros: the 0/1 set of -1 rows
+    from capacity_cli.datasets import load_patterns
+
+    assert load_patterns(path).shape == (2**20, 64)
+
+
+def test_a_two_gigabyte_deflate_bomb_is_refused_by_every_reader(tmp_path, memory):
+    """2 MiB on disk, 2 GiB inflated (about a second to build): refused in a moment by every command
+    that reads pattern files, on an 8 GiB machine."""
+    path = tmp_path / "bomb.npz"
+    deflate_bomb(path, 2 * GIB)
+    memory(8 * GIB)
+    start = time.perf_counter()
+    for command in (("info",), ("measure", "--model", "poly", "--no-progress", "--patterns"),
+                    ("census", "--patterns")):
+        assert "needs about 6 GiB" in refused(*command, path)
+    assert time.perf_counter() - start < 10
+
+
+@pytest.mark.parametrize("value, message", [(1e300, "must lie in"), (1e-300, "is zero in float32")])
+def test_real_patterns_beyond_float32_are_refused(tmp_path, value, message):
+    x = np.random.default_rng(0).standard_normal((20, 16))
+    x[3] = value
+    path = tmp_path / "x.npy"
+    np.save(path, x)
+    for command in (("info",), ("measure", "--model", "softmax", "--no-progress", "--patterns")):
+        assert message in refused(*command, path)

@@ -473,7 +473,9 @@ def is_map_file(data) -> bool:
 
 def map_report(path: str) -> CodeReport:
     """The spherical-code report of a saved map's stored features."""
-    with np.load(path, allow_pickle=False) as data:
+    from ...datasets import load_array_file
+
+    with load_array_file(path) as data:
         if not is_map_file(data):
             raise HopcapError(f"{path}: not a saved feature map (no feature_map and patterns arrays)")
         w, x = data["feature_map"], data["patterns"]
