@@ -550,9 +550,14 @@ def _parse_cells(header: list[str], cells: list[str], columns: list[str]) -> dic
     """One line's cells (in the file's ``header`` order) as a row of ``columns``, parsed by kind;
     configuration columns an older file lacks are filled as results.fill_legacy does. Raises
     ValueError on a cell that does not parse."""
-    from .results import fill_legacy, parse_value
+    from .results import fill_legacy, parse_cell
 
-    row = {c: parse_value(_kind(c), v) for c, v in zip(header, cells, strict=True)}
+    row = {}
+    for c, v in zip(header, cells, strict=True):
+        try:
+            row[c] = parse_cell(c, _kind(c), v)
+        except ValueError as err:
+            raise ValueError(f"column {c}: {err}") from None
     if len(header) < len(columns):
         fill_legacy(row)
     return {c: row.get(c) for c in columns}

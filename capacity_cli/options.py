@@ -334,7 +334,8 @@ def _shared_options() -> tuple[tuple[Option, ...], tuple[Option, ...]]:
                "): hebbian F = x^2/2, poly x^a, rectpoly max(x,0)^a, exp exp(beta x); softmax "
                "xi <- X^T softmax(beta X xi).", required=True),
         Option("beta", ListOf(BetaText()), [1.0], "Inverse temperature: exp in [1e-4, 50]; softmax "
-               "also c/sqrtN or c/N (a list sweeps).", sweep=True,
+               "and kernel in (0, 1e4] at every N, also as c/sqrtN or c/N; rf in [1e-3, 1e3] "
+               "(a list sweeps).", sweep=True,
                applies={"model": ("exp", "softmax", "rf", "kernel")}),
     )
     criterion = (

@@ -68,6 +68,10 @@ NOT_BLANK = ["model", "n", "criterion", "trial"]
 LOWER_BOUNDS = {"n": 2, "trial": 0, "p_max": 0, "min_degree": 2, "seed": 0, "p_cap": 1,
                 "recent_retrievable": 0, "max_tries": 1, "max_degree": 2, "set_size": 1, "checks": 0,
                 "sweeps": 0}
+#: The largest value of a whole-number column: fits and figures compute in float64, exact up to
+#: 2^53 (a P_max of 10^400 would overflow them). Seeds are exact Python integers of any size.
+INT_COLUMN_MAX = 2**53
+UNBOUNDED_INT_COLUMNS = ("seed", "features_seed")
 
 
 def _legacy_max_tries(row: dict):
@@ -128,6 +132,18 @@ def parse_value(kind: str, value):
     return number
 
 
+def parse_cell(column: str, kind: str, cell):
+    """A CSV cell of ``column`` as :func:`parse_value` of ``kind`` reads it; a whole number beyond
+    INT_COLUMN_MAX in size (but in a seed column) is refused too (ValueError)."""
+    value = parse_value(kind, cell)
+    if kind == "int" and value is not None and abs(value) > INT_COLUMN_MAX and \
+            column not in UNBOUNDED_INT_COLUMNS:
+        text = str(cell).strip()
+        shown = text if len(text) <= 24 else f"{text[:20]}... ({len(text)} digits)"
+        raise ValueError(f"must be at most 2^53 in size, got {shown}")
+    return value
+
+
 def column_kind(column: str) -> str:
     """The kind of a column (text for columns hopcap does not know)."""
     return COLUMN_KINDS.get(column, "text")
@@ -180,7 +196,7 @@ def check_row(header: list[str], cells: list[str], line: int) -> tuple[dict | No
     problems: list[Problem] = []
     for column, cell in zip(header, cells, strict=True):
         try:
-            row[column] = parse_value(column_kind(column), cell)
+            row[column] = parse_cell(column, column_kind(column), cell)
         except ValueError as err:
             problems.append((line, column, str(err)))
             row[column] = None

@@ -27,6 +27,7 @@ import zipfile
 import zlib
 
 import numpy as np
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 
@@ -372,3 +373,71 @@ def test_real_patterns_beyond_float32_are_refused(tmp_path, value, message):
     np.save(path, x)
     for command in (("info",), ("measure", "--model", "softmax", "--no-progress", "--patterns")):
         assert message in refused(*command, path)
+
+
+# ------------------ 5 and 7. float overflow
+
+@pytest.mark.parametrize("args, option", [
+    (("--model", "softmax", "--beta", "1e306"), "--beta"),
+    (("--model", "softmax", "--beta", "1e300/sqrtN"), "--beta"),
+    (("--model", "kernel", "--beta", "1e5"), "--beta"),
+    (("--model", "softmax", "--eps", "1e308"), "'--eps'"),
+    (("--model", "kernel", "--feature-map", "learned", "--tau", "1e-300"), "'--tau'"),
+    (("--model", "kernel", "--feature-map", "learned", "--tau", "1e300"), "'--tau'"),
+    (("--model", "pairwise", "--rule", "palimpsest", "--forget-eps", "1e308"), "'--forget-eps'"),
+    (("--model", "pairwise", "--unlearn", "2", "--unlearn-eps", "1e308"), "'--unlearn-eps'"),
+    (("--model", "pairwise", "--rule", "perceptron", "--margin", "1e308"), "'--margin'"),
+])
+def test_real_options_outside_their_range_are_refused_naming_it(args, option):
+    line = refused("measure", *args, "--n", "16", "--no-progress")
+    assert option in line and ("range" in line or "must be in" in line), line
+
+
+def test_the_library_checks_the_same_ranges():
+    from capacity_cli.families.kernel.model import KernelModel
+    from capacity_cli.families.pairwise.model import PairwiseModel
+    from capacity_cli.families.softmax.model import RetrieveEps, SoftmaxModel
+
+    for make in (lambda: PairwiseModel("palimpsest", forget_eps=1e308),
+                 lambda: PairwiseModel("hebbian", unlearn=1, unlearn_eps=1e308),
+                 lambda: PairwiseModel("perceptron", margin=1e308),
+                 lambda: KernelModel(1.0, feature_map="learned", tau=1e-300),
+                 lambda: RetrieveEps(1e308),
+                 lambda: SoftmaxModel(1e306),
+                 lambda: SoftmaxModel("1e300/sqrtN").beta.value(16)):
+        with pytest.raises(HopcapError, match="must be in"):
+            make()
+
+
+def test_the_edges_of_the_ranges_still_run():
+    """The largest forget-eps (lambda underflows to 0 at small N: only the newest pattern is kept),
+    unlearn-eps, margin and the smallest tau end in a result."""
+    for args in (("--model", "pairwise", "--rule", "palimpsest", "--forget-eps", "1000", "--search",
+                  "recency", "--p", "30"),
+                 ("--model", "pairwise", "--unlearn", "2", "--unlearn-eps", "1"),
+                 ("--model", "pairwise", "--rule", "perceptron", "--margin", "100", "--max-epochs", "5"),
+                 ("--model", "kernel", "--feature-map", "learned", "--tau", "0.001", "--learn-steps",
+                  "5", "--p-max", "16"),
+                 ("--model", "hebbian", "--criterion", "overlap", "--temperature", "1e308")):
+        result = invoke("measure", *args, "--n", "12", "--trials", "1", "--no-progress")
+        assert result.exit_code == 0 and "nan" not in result.output, (args, result.output)
+
+
+def test_results_with_a_p_max_beyond_float64_are_refused(tmp_path, results_csv):
+    df = pd.read_csv(results_csv).astype({"p_max": object})
+    df.loc[0, "p_max"] = 10**400
+    path = tmp_path / "huge.csv"
+    df.to_csv(path, index=False)
+    for command in (("fit",), ("plot", "-o", tmp_path / "fig")):
+        line = refused(*command, path)
+        assert "line 2, column p_max: must be at most 2^53" in line and "(401 digits)" in line
+
+
+def test_curve_files_with_a_p_beyond_float64_are_refused(tmp_path):
+    path = tmp_path / "c.csv"
+    assert invoke("curve", "--model", "hebbian", "--n", "20", "--p", "1:3", "--trials", "1",
+                  "--no-progress", "-o", path).exit_code == 0
+    df = pd.read_csv(path).astype({"p": object})
+    df.loc[0, "p"] = 10**400
+    df.to_csv(path, index=False)
+    assert "line 2: column p: must be at most 2^53" in refused("plot", path, "-o", tmp_path / "f")

@@ -17,6 +17,7 @@ from typing import Any
 import click
 
 from ...errors import HopcapError
+from ...limits import TAU_MAX, TAU_MIN
 from ...options import FEATURES, FilePath, Integer, Option, Real
 from .. import Family
 from .. import softmax as _softmax
@@ -32,7 +33,7 @@ OPTIONS = (
     Option("feature_map", click.Choice(FEATURE_MAPS), "identity", "kernel: identity (D = N, the "
            "softmax model), random (i.i.d. Gaussian W from the trial's seed) or learned (U-Hop+ "
            "stage I on each stored prefix)."),
-    Option("tau", Real(0, None, lo_open=True), 0.1, "kernel learned: temperature of the separation "
+    Option("tau", Real(TAU_MIN, TAU_MAX), 0.1, "kernel learned: temperature of the separation "
            "loss.", applies=LEARNED),
     Option("learn_steps", Integer(0, 10**6), 200, "kernel learned: L-BFGS iterations per learning "
            "run (0: the initial map).", applies=LEARNED),

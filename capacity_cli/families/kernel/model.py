@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ...errors import HopcapError
+from ...limits import TAU_MAX, TAU_MIN, check_range
 from ..softmax.model import (
     BetaRule,
     FixedPoint,
@@ -83,8 +84,7 @@ class KernelModel:
         if self.features is not None and (isinstance(self.features, bool) or
                                           int(self.features) != self.features or self.features < 1):
             raise HopcapError(f"--features must be an integer >= 1, got {self.features}")
-        if not (math.isfinite(self.tau) and self.tau > 0):
-            raise HopcapError(f"--tau must be a finite number > 0, got {self.tau}")
+        check_range("--tau", self.tau, TAU_MIN, TAU_MAX)
         if isinstance(self.learn_steps, bool) or int(self.learn_steps) != self.learn_steps or \
                 self.learn_steps < 0:
             raise HopcapError(f"--learn-steps must be an integer >= 0, got {self.learn_steps}")
@@ -190,8 +190,8 @@ def separation_loss(w: np.ndarray, x: np.ndarray, tau: float, grad: bool = True)
     g = (f @ f.T) / tau
     upper = np.triu_indices(p, 1)
     top = float(g[upper].max())
+    np.fill_diagonal(g, -np.inf)  # the pairs only: exp(1/tau - top) of the diagonal could overflow
     e = np.exp(g - top)
-    np.fill_diagonal(e, 0.0)
     total = float(e.sum()) / 2.0  # each pair once
     loss = (top + math.log(total) + math.log(2.0 / (p * (p - 1)))) / p
     if not grad:

@@ -15,6 +15,7 @@ from typing import Any
 
 import click
 
+from ...limits import EPS_MAX
 from ...options import Integer, Option, Real
 from .. import Family
 
@@ -22,7 +23,7 @@ MODELS = ("softmax",)
 CRITERIA = ("retrieve-eps", "sign", "fixed-point")
 
 OPTIONS = (
-    Option("eps", Real(0, None, lo_open=True), 0.01, "softmax: retrieve-eps and fixed-point succeed "
+    Option("eps", Real(0, EPS_MAX, lo_open=True), 0.01, "softmax: retrieve-eps and fixed-point succeed "
            "when |xi - x_i| <= eps |x_i|."),
     Option("steps", Integer(1, 10**6), 1, "softmax: updates K from the cue (retrieve-eps, sign)."),
     Option("max_steps", Integer(1, 10**6), 1000, "softmax fixed-point: iteration cap (converged: "
