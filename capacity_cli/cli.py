@@ -381,6 +381,12 @@ def plot(csv, output, title, predict_csv):
     if _plot_curve_files(csv, output, title):
         return
     df = _read_for_figures(csv)
+    from .plotting import configuration_groups, group_label
+
+    for key, sub in configuration_groups(df):
+        if not (sub["p_max"] > 0).any():
+            click.echo(f"note: {group_label(key)}: no trial has P_max > 0, so it draws no point on "
+                       "the log axes", err=True)
     predictions = None
     if predict_csv:
         from .predict import read_predictions
@@ -473,8 +479,11 @@ def fit(csv, form, intercept):
             continue
         v, low, high = (f.intercept, f.intercept_low, f.intercept_high) if intercept \
             else (f.slope, f.ci_low, f.ci_high)
+        interval = f"[{low:.4f}, {high:.4f}]" if f.interval_defined else "-"
+        if not f.interval_defined:
+            note += "  (95% interval undefined: needs at least 2 trials at every N)"
         click.echo(f"{group_label(key):<40} {use:<11} {v:>9.4f} "
-                   f"{f'[{low:.4f}, {high:.4f}]':>20} {f'{f.n_min}-{f.n_max}':>12}{note}")
+                   f"{interval:>20} {f'{f.n_min}-{f.n_max}':>12}{note}")
 
 
 @main.command()

@@ -473,18 +473,14 @@ def write_table(path: str | os.PathLike, columns: list[str], rows: Iterable[dict
 
 def file_kind(path: str | os.PathLike) -> str | None:
     """"curve", "trace" or "outcomes" from a CSV's header; None for anything else."""
+    from .results import header_kind
+
     try:
         with open(path, encoding="utf-8", errors="replace") as f:
             header = next(csv.reader([f.readline()]), [])
-    except OSError:
+    except (OSError, csv.Error):
         return None
-    if "fraction" in header and "successes" in header:
-        return "curve"
-    if "energy" in header and "sweep" in header:
-        return "trace"
-    if "outcome" in header and "nearest" in header:
-        return "outcomes"
-    return None
+    return header_kind(header)
 
 
 def _kind(column: str) -> str:

@@ -268,11 +268,30 @@ class NotResultsFile(HopcapError):
     """A CSV without the columns of a results file (a summary table, a batch table, ...)."""
 
 
+def header_kind(header: list[str]) -> str | None:
+    """"curve", "trace" or "outcomes" for the header of those hopcap tables (capacity_cli.curves);
+    None for anything else (a results file, or no hopcap table)."""
+    if "fraction" in header and "successes" in header:
+        return "curve"
+    if "energy" in header and "sweep" in header:
+        return "trace"
+    if "outcome" in header and "nearest" in header:
+        return "outcomes"
+    return None
+
+
 def _read_header(path: Path, first_line: str) -> list[str]:
+    """The header of a results file; NotResultsFile for any other CSV: one without the REQUIRED
+    columns, or a curve, trace or outcomes table (a curve file has them all), so that no results row
+    is ever appended to, nor a header migrated in, a file of another kind."""
     try:
         header = next(csv.reader([first_line]))
     except (csv.Error, StopIteration):
         header = []
+    kind = header_kind(header)
+    if kind is not None:
+        raise NotResultsFile(f"{path}: a hopcap {kind} file, not a results file (results rows are "
+                             "never written into it; give another -o)")
     missing = [c for c in REQUIRED if c not in header]
     if missing:
         raise NotResultsFile(f"{path}: not a hopcap results file (missing columns: {', '.join(missing)})")
@@ -364,10 +383,12 @@ def read_checked(paths: Iterable[str | os.PathLike], skip_foreign: bool = False,
                  ) -> tuple[pd.DataFrame, list[str]]:
     """The valid rows of several results CSVs in one frame, for figures and fits: HopcapError naming
     the first invalid row of any file (nothing is dropped silently); duplicated trials are counted
-    once, with one warning line per file (returned). With ``skip_foreign``, files that are not
-    results files at all (``results/quick/*.csv`` takes in summary.csv) are left out with a note;
-    it is an error when no file is left."""
+    once, with one warning line per file (returned), whether a file repeats its own trial or one of
+    an earlier file (a copy, or the same file given twice: the same configuration key and trial).
+    With ``skip_foreign``, files that are not results files at all (``results/quick/*.csv`` takes in
+    summary.csv) are left out with a note; it is an error when no file is left."""
     frames, notes, foreign = [], [], []
+    seen: dict[tuple, str] = {}  # (configuration key, trial) -> the file that brought it
     for path in paths:
         try:
             result = load_results(path).require_valid()
@@ -377,9 +398,21 @@ def read_checked(paths: Iterable[str | os.PathLike], skip_foreign: bool = False,
             foreign.append(err)
             notes.append(f"note: skipped {path}: not a hopcap results file")
             continue
-        frames.append(result.rows)
         if result.warning():
             notes.append(result.warning())
+        fresh, earlier = [], {}
+        for row in result.records:
+            trial = (config_key(row), row["trial"])
+            if trial in seen:
+                earlier[seen[trial]] = earlier.get(seen[trial], 0) + 1
+                continue
+            seen[trial] = str(path)
+            fresh.append(row)
+        for other, count in earlier.items():
+            notes.append(f"warning: {path}: {count} trial(s) already read from {other} (same "
+                         "configuration and trial), counted once")
+        result.records = fresh
+        frames.append(result.rows)
     if not frames:
         raise foreign[0] if foreign else HopcapError("no results files given")
     import pandas as pd

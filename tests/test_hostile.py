@@ -18,6 +18,7 @@ each has a quick sibling here.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import signal
@@ -441,3 +442,98 @@ def test_curve_files_with_a_p_beyond_float64_are_refused(tmp_path):
     df.loc[0, "p"] = 10**400
     df.to_csv(path, index=False)
     assert "line 2: column p: must be at most 2^53" in refused("plot", path, "-o", tmp_path / "f")
+
+
+# ------------------ 6. the same trial twice
+
+def test_fit_counts_a_trial_given_twice_once(tmp_path, results_csv):
+    copy = tmp_path / "copy.csv"
+    copy.write_bytes(results_csv.read_bytes())
+    alone = invoke("fit", results_csv)
+    for paths in ((results_csv, copy), (results_csv, results_csv)):
+        twice = invoke("fit", *paths)
+        assert twice.exit_code == 0
+        assert twice.stdout == alone.stdout  # the same fit, the same interval
+        assert f"9 trial(s) already read from {results_csv}" in twice.stderr
+
+
+@pytest.mark.slow
+def test_plot_counts_a_trial_given_twice_once(tmp_path, results_csv):
+    """plot reads through the same results.read_checked as fit (about 3 s: a figure)."""
+    copy = tmp_path / "copy.csv"
+    copy.write_bytes(results_csv.read_bytes())
+    drawn = invoke("plot", results_csv, copy, "-o", tmp_path / "fig")
+    assert drawn.exit_code == 0 and "already read from" in drawn.stderr
+
+
+def test_two_files_with_different_trials_are_both_counted(tmp_path, results_csv):
+    df = pd.read_csv(results_csv)
+    more = tmp_path / "more.csv"
+    df.assign(trial=df["trial"] + 3).to_csv(more, index=False)
+    from capacity_cli.results import read_checked
+
+    rows, notes = read_checked([results_csv, more])
+    assert len(rows) == 2 * len(df) and not notes
+
+
+# ------------------ 8. silently wrong results
+
+def test_fit_on_one_trial_per_n_says_the_interval_is_undefined(tmp_path):
+    path = tmp_path / "one.csv"
+    assert invoke("measure", "--model", "poly", "--n", "12,16,20", "--trials", "1", "--no-progress",
+                  "-o", path).exit_code == 0
+    result = invoke("fit", path)
+    assert result.exit_code == 0
+    line = result.stdout.splitlines()[1]
+    assert "[" not in line and "interval undefined: needs at least 2 trials at every N" in line
+    from capacity_cli.fit import fit_law
+
+    f = fit_law([12, 16, 20, 20], [3, 5, 7, 8])
+    assert f.slope > 0 and not f.interval_defined
+
+
+def test_plot_of_all_zero_p_max_says_it_draws_nothing(tmp_path, results_csv):
+    path = tmp_path / "zeros.csv"
+    pd.read_csv(results_csv).assign(p_max=0).to_csv(path, index=False)
+    result = invoke("plot", path, "-o", tmp_path / "fig")
+    assert result.exit_code == 0
+    assert "no trial has P_max > 0, so it draws no point" in result.stderr
+
+
+@pytest.mark.parametrize("table", ["curve", "trace", "outcomes"])
+def test_results_rows_are_never_written_into_another_table(tmp_path, table):
+    out = tmp_path / "t.csv"
+    if table == "curve":
+        made = invoke("curve", "--model", "hebbian", "--n", "20", "--p", "1:3", "--trials", "1",
+                      "--no-progress", "-o", out)
+    else:
+        files = {"outcomes": out, "trace": tmp_path / "trace.csv"}
+        if table == "trace":
+            files = {"outcomes": tmp_path / "o.csv", "trace": out}
+        made = invoke("measure", "--model", "hebbian", "--n", "20", "--trials", "1", "--no-progress",
+                      "-o", tmp_path / "r.csv", "--outcomes", files["outcomes"], "--trace",
+                      files["trace"])
+    assert made.exit_code == 0, made.output
+    before = hashlib.sha1(out.read_bytes()).hexdigest()
+    for extra in ((), ("--repair",)):
+        line = refused("measure", "--model", "hebbian", "--n", "20", "--trials", "1", "--no-progress",
+                       "-o", out, *extra)
+        assert f"a hopcap {table} file, not a results file" in line
+    assert hashlib.sha1(out.read_bytes()).hexdigest() == before
+
+
+@pytest.mark.parametrize("address, message", [
+    ("tls://127.0.0.1:8786", "tcp:// only"), ("127.0.0.1", "expected tcp://HOST:PORT"),
+    ("tcp://host:99999", "expected tcp://HOST:PORT"), ("inproc://x", "tcp:// only")])
+def test_scheduler_addresses_are_checked_when_parsed(address, message):
+    line = refused("measure", "--model", "poly", "--executor", "dask", "--scheduler", address)
+    assert "'--scheduler'" in line and message in line
+
+
+def test_an_unreachable_scheduler_fails_fast():
+    pytest.importorskip("distributed")
+    start = time.perf_counter()
+    line = refused("measure", "--model", "poly", "--n", "12", "--trials", "1", "--no-progress",
+                   "--executor", "dask", "--scheduler", "tcp://127.0.0.1:1")
+    assert time.perf_counter() - start < 8
+    assert line.startswith("Error: cannot reach the Dask scheduler at tcp://127.0.0.1:1")
