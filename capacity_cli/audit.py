@@ -46,11 +46,13 @@ def read_back(path: str | Path) -> FileCheck:
     if path.suffix in PASSIVE_SUFFIXES:
         return FileCheck(path, "passive", 0)
     if path.suffix == ".npz":
-        import numpy as np
+        from .datasets import load_array_file
 
         try:
-            with np.load(path, allow_pickle=False) as arrays:
+            with load_array_file(path) as arrays:
                 count = sum(1 for name in arrays.files if arrays[name] is not None)
+        except HopcapError:
+            raise
         except (OSError, ValueError) as err:
             raise HopcapError(f"{path}: not a readable .npz ({err})") from None
         return FileCheck(path, "arrays", count)

@@ -41,6 +41,7 @@ from .kernels.census import (
     relax_starts,
     unit_stabilities,
 )
+from .limits import MAX_SWEEPS_MAX, check_memory
 from .models import BinaryDAM, exact_signs, gain_arithmetic
 
 CLASSES = ("stored", "reversed", "prototype", "mixture3", "mixture5", "other")
@@ -207,6 +208,7 @@ def prototype_set(n: int, p: int, prototypes: int, noise: float, seed: int = 0) 
     if n < 2:
         raise HopcapError(f"--n must be >= 2, got {n}")
     check_prototype_request(p, prototypes, noise)
+    check_memory(8 * (p + prototypes) * n + 10 * p * n, f"{p} examples of N={n}", "lower --p or --n")
     rng = np.random.default_rng([seed, 0xC0DE])
     protos = np.where(rng.random((prototypes, n)) < 0.5, 1, -1).astype(np.int8)
     which = np.arange(p) % prototypes
@@ -219,7 +221,9 @@ def load_prototypes(path) -> np.ndarray | None:
     """The ``prototypes`` array of a .npz written by ``hopcap gen --prototypes`` (None otherwise)."""
     if not str(path).endswith(".npz"):
         return None
-    with np.load(path, allow_pickle=False) as f:
+    from .datasets import load_array_file
+
+    with load_array_file(path) as f:
         if "prototypes" not in f.files:
             return None
         from .datasets import as_pm1
@@ -576,6 +580,20 @@ def classification_table(model: BinaryDAM, n: int, tasks: list[Task], networks: 
     return compare_classifiers(train[0], train[1], test[0], test[1], seed)
 
 
+#: Bytes per unit of every start of a census: the uniform draws (and a cue's argsort), the start and
+#: final states, their deduplication, the int64 overlaps, energies and float64 stabilities.
+START_UNIT_BYTES = 48
+#: Bytes per unit of every basin-radius cue: the cue, its final state and its target.
+CUE_UNIT_BYTES = 4
+
+
+def census_bytes(n: int, p: int, starts: int, radius_cues: int) -> int:
+    """An estimate of the memory a census allocates: per start, per basin-radius cue (all P
+    patterns' cues relax together) and the stored set with its gain tables."""
+    return (START_UNIT_BYTES * starts * n + CUE_UNIT_BYTES * p * radius_cues * n
+            + 24 * radius_cues * n + 16 * p * n + 96 * (2 * n + 3))
+
+
 @dataclass(frozen=True)
 class CensusPlan:
     """Everything one ``hopcap census`` run needs, checked."""
@@ -596,7 +614,6 @@ def census_plan(model: str, degree: int | None, beta: float | None, n: int, p: i
                 seed: int = 0) -> CensusPlan:
     """Check the options of ``hopcap census`` and build the stored set and the starts."""
     from .datasets import PatternSpec, dataset_patterns, generate_patterns, load_patterns
-    from .limits import MAX_SWEEPS_MAX
 
     dam = census_model(model, degree, beta)
     check_starts(starts)
@@ -612,6 +629,14 @@ def census_plan(model: str, degree: int | None, beta: float | None, n: int, p: i
         raise HopcapError(f"--classify needs at least 1 network per side, got {classify}")
     if (patterns or dataset) and prototypes is not None:
         raise HopcapError("--prototypes generates the stored set; it takes no --patterns or --dataset")
+    if not (patterns or dataset):
+        p = 10 if p is None else p
+        if not 2 <= n <= 100_000:
+            raise HopcapError(f"--n must be in [2, 100000] for a census, got {n}")
+        if p < 1:
+            raise HopcapError(f"--p must be >= 1, got {p}")
+        check_memory(census_bytes(n, p, starts, radius_cues), f"a census of {starts} starts at N={n} "
+                     f"with P={p}", "lower --starts, --radius-cues, --p or --n")
     protos = None
     if patterns or dataset:
         x = load_patterns(patterns) if patterns else dataset_patterns(dataset)
@@ -622,12 +647,10 @@ def census_plan(model: str, degree: int | None, beta: float | None, n: int, p: i
         x = x[:p] if p is not None else x
         if x.shape[0] < 1:
             raise HopcapError(f"{source}: no patterns")
+        check_memory(census_bytes(x.shape[1], x.shape[0], starts, radius_cues),
+                     f"a census of {starts} starts at N={x.shape[1]} with P={x.shape[0]}",
+                     "lower --starts, --radius-cues or --p")
     else:
-        p = 10 if p is None else p
-        if not 2 <= n <= 100_000:
-            raise HopcapError(f"--n must be in [2, 100000] for a census, got {n}")
-        if p < 1:
-            raise HopcapError(f"--p must be >= 1, got {p}")
         if prototypes is not None:
             ps = prototype_set(n, p, prototypes, example_noise, seed)
             x, protos = ps.examples, ps.prototypes

@@ -180,7 +180,7 @@ def _echo_stats(stats) -> None:
 
 
 @main.command()
-@click.argument("path", type=click.Path(dir_okay=False))
+@click.argument("path", type=FilePath())
 def info(path):
     """Show the shape, parameters and achieved statistics of a .npy/.npz pattern file.
 
@@ -194,15 +194,13 @@ def info(path):
         for line in csv_report(path):
             click.echo(line)
         return
-    import numpy as np
-
-    from .datasets import load_any_patterns, pattern_stats
+    from .datasets import load_any_patterns, load_array_file, pattern_stats
 
     x, kind = load_any_patterns(path)
     real = ", real (sphere) rows" if kind == "sphere" else ""
     click.echo(f"{path}: P={x.shape[0]} N={x.shape[1]}{real}")
     if path.endswith(".npz"):
-        with np.load(path, allow_pickle=False) as data:
+        with load_array_file(path) as data:
             for name in data.files:
                 if name != "patterns":
                     try:
@@ -216,7 +214,7 @@ def info(path):
     if path.endswith(".npz"):
         from .families.kernel.model import is_map_file, map_report
 
-        with np.load(path, allow_pickle=False) as data:
+        with load_array_file(path) as data:
             learned = is_map_file(data)
         if learned:  # a learned feature map (hopcap measure --save-map): its spherical code
             for line in map_report(path).lines():
@@ -368,11 +366,11 @@ def _read_for_figures(paths):
 
 
 @main.command()
-@click.argument("csv", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.argument("csv", nargs=-1, required=True, type=FilePath())
 @click.option("-o", "--output", type=FilePath(), default="capacity",
               help="Figure path; writes PATH.png and PATH.pdf (a .png or .pdf typed is dropped).")
 @click.option("--title", default=None, help="Figure title.")
-@click.option("--predict", "predict_csv", multiple=True, type=click.Path(dir_okay=False),
+@click.option("--predict", "predict_csv", multiple=True, type=FilePath(),
               help="A CSV of hopcap predict -o: draw the predicted mean P_max (5-95% band) of each "
                    "matching configuration too (repeatable).")
 def plot(csv, output, title, predict_csv):
@@ -383,6 +381,12 @@ def plot(csv, output, title, predict_csv):
     if _plot_curve_files(csv, output, title):
         return
     df = _read_for_figures(csv)
+    from .plotting import configuration_groups, group_label
+
+    for key, sub in configuration_groups(df):
+        if not (sub["p_max"] > 0).any():
+            click.echo(f"note: {group_label(key)}: no trial has P_max > 0, so it draws no point on "
+                       "the log axes", err=True)
     predictions = None
     if predict_csv:
         from .predict import read_predictions
@@ -447,7 +451,7 @@ def curve(threads, output, progress, p, p_over_n, trace, **values):
 
 
 @main.command()
-@click.argument("csv", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.argument("csv", nargs=-1, required=True, type=FilePath())
 @click.option("--form", type=click.Choice(["auto", "power", "power_ln", "exp2", "linear", "alpha_inv_n"]),
               default="auto", help="Law to fit (auto: exp2 for exp, power otherwise); see capacity_cli.fit.")
 @click.option("--intercept", is_flag=True,
@@ -475,8 +479,11 @@ def fit(csv, form, intercept):
             continue
         v, low, high = (f.intercept, f.intercept_low, f.intercept_high) if intercept \
             else (f.slope, f.ci_low, f.ci_high)
+        interval = f"[{low:.4f}, {high:.4f}]" if f.interval_defined else "-"
+        if not f.interval_defined:
+            note += "  (95% interval undefined: needs at least 2 trials at every N)"
         click.echo(f"{group_label(key):<40} {use:<11} {v:>9.4f} "
-                   f"{f'[{low:.4f}, {high:.4f}]':>20} {f'{f.n_min}-{f.n_max}':>12}{note}")
+                   f"{interval:>20} {f'{f.n_min}-{f.n_max}':>12}{note}")
 
 
 @main.command()

@@ -31,7 +31,7 @@ import numpy as np
 
 from .criteria import Criterion, Stable, cue_flips, target_overlap
 from .errors import HopcapError
-from .limits import DEFAULT_MAX_SWEEPS, P_CAP_MAX
+from .limits import CURVE_POINTS_MAX, DEFAULT_MAX_SWEEPS, P_CAP_MAX
 
 #: Classes of a recall's final state, first match wins: the cued pattern, its reverse, a 3-mixture
 #: sign(+-xi_a +- xi_b +- xi_c) of stored patterns (exact test of capacity_cli.census), other.
@@ -248,8 +248,9 @@ def parse_range(text: str, option: str) -> list[Decimal]:
     if stop < start:
         raise HopcapError(f"{option} {text}: empty range (STOP < START)")
     count = int((stop - start) / step) + 1
-    if count > P_CAP_MAX:
-        raise HopcapError(f"{option} {text}: {count} points; at most {P_CAP_MAX}")
+    if count > CURVE_POINTS_MAX:
+        raise HopcapError(f"{option} {text}: {count} points; at most {CURVE_POINTS_MAX} (capacity_cli/"
+                          "limits.py CURVE_POINTS_MAX: each point is a full check of every trial)")
     return [start + k * step for k in range(count)]
 
 
@@ -280,7 +281,8 @@ class Grid:
                 raise HopcapError(f"{option} {self.text}: P must be whole numbers >= 1")
             ps = sorted({int(v) for v in self.values})
         if ps[-1] > P_CAP_MAX:
-            raise HopcapError(f"{option} {self.text}: P = {ps[-1]} at N = {n} exceeds {P_CAP_MAX}")
+            raise HopcapError(f"{option} {self.text}: P = {ps[-1]} at N = {n} exceeds {P_CAP_MAX} "
+                              "(capacity_cli/limits.py P_CAP_MAX)")
         return ps
 
 
@@ -385,11 +387,17 @@ and P (those read and those new)."""
     from tqdm.auto import tqdm
 
     from ._compile import thread_count
+    from .limits import check_memory
+    from .measure import binary_check_bytes
 
     plans = []
     for config in configs:
         check_curve_config(config)
-        plans.append((config, grid.ps(config.n)))
+        ps = grid.ps(config.n)
+        check_memory(binary_check_bytes(config.model, config.criterion, config.n, ps[-1]) +
+                     config.n * ps[-1], f"N={config.n}: the curve's check at P={ps[-1]}",
+                     f"lower the grid's largest P ({'--p-over-n' if grid.per_n else '--p'}) or --n")
+        plans.append((config, ps))
     done = read_curves([output], missing_ok=True) if output else []
     have: dict[tuple, set[tuple[int, int]]] = {}
     for row in done:
@@ -465,18 +473,14 @@ def write_table(path: str | os.PathLike, columns: list[str], rows: Iterable[dict
 
 def file_kind(path: str | os.PathLike) -> str | None:
     """"curve", "trace" or "outcomes" from a CSV's header; None for anything else."""
+    from .results import header_kind
+
     try:
         with open(path, encoding="utf-8", errors="replace") as f:
             header = next(csv.reader([f.readline()]), [])
-    except OSError:
+    except (OSError, csv.Error):
         return None
-    if "fraction" in header and "successes" in header:
-        return "curve"
-    if "energy" in header and "sweep" in header:
-        return "trace"
-    if "outcome" in header and "nearest" in header:
-        return "outcomes"
-    return None
+    return header_kind(header)
 
 
 def _kind(column: str) -> str:
@@ -542,9 +546,14 @@ def _parse_cells(header: list[str], cells: list[str], columns: list[str]) -> dic
     """One line's cells (in the file's ``header`` order) as a row of ``columns``, parsed by kind;
     configuration columns an older file lacks are filled as results.fill_legacy does. Raises
     ValueError on a cell that does not parse."""
-    from .results import fill_legacy, parse_value
+    from .results import fill_legacy, parse_cell
 
-    row = {c: parse_value(_kind(c), v) for c, v in zip(header, cells, strict=True)}
+    row = {}
+    for c, v in zip(header, cells, strict=True):
+        try:
+            row[c] = parse_cell(c, _kind(c), v)
+        except ValueError as err:
+            raise ValueError(f"column {c}: {err}") from None
     if len(header) < len(columns):
         fill_legacy(row)
     return {c: row.get(c) for c in columns}

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import os
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +27,7 @@ import numpy as np
 
 from .errors import HopcapError
 from .kernels.bits import distance_at_least, pack_rows, pairwise_distance_stats
-from .limits import DEFAULT_MAX_TRIES, MAX_TRIES_MAX, N_MAX, check_memory
+from .limits import DEFAULT_MAX_TRIES, MAX_TRIES_MAX, N_MAX, PATTERN_VALUE_MAX, check_memory
 
 CHUNK = 1024
 
@@ -350,7 +351,7 @@ def as_pm1(array: np.ndarray, source: str) -> np.ndarray:
     if set(values.tolist()) <= {-1, 1}:
         return a.astype(np.int8)
     if set(values.tolist()) <= {0, 1}:
-        return np.where(a > 0, 1, -1).astype(np.int8)
+        return np.where(a > 0, np.int8(1), np.int8(-1))
     raise HopcapError(f"{source}: patterns must be binary (+-1 or 0/1); found values "
                       f"{values[:5].tolist()}{'...' if len(values) > 5 else ''}")
 
@@ -362,7 +363,9 @@ def load_patterns(path: str | os.PathLike) -> np.ndarray:
 
 def load_any_patterns(path: str | os.PathLike) -> tuple[np.ndarray, str]:
     """(patterns, kind): +-1 or 0/1 arrays as int8 +-1 ("pm1"), any other finite real 2-D array as
-    float32 ("sphere": the continuous models' kind, whatever the rows' norms)."""
+    float32 ("sphere": the continuous models' kind, whatever the rows' norms). Real values must lie
+    within +-PATTERN_VALUE_MAX (limits.py: 1e300 would be inf in float32) and no row may be zero
+    (after rounding to float32: a zero row has no direction)."""
     array = _read_array(Path(path))
     a = np.asarray(array)
     if a.ndim == 2 and a.dtype.kind in "biuf" and a.size and \
@@ -373,17 +376,84 @@ def load_any_patterns(path: str | os.PathLike) -> tuple[np.ndarray, str]:
                           f"shape {a.shape}, dtype {a.dtype}")
     if not np.isfinite(a).all():
         raise HopcapError(f"{path}: patterns hold NaN or inf")
-    return a.astype(np.float32), "sphere"
+    largest = float(np.abs(a).max())
+    if largest > PATTERN_VALUE_MAX:
+        raise HopcapError(f"{path}: pattern values must lie in [-{PATTERN_VALUE_MAX:g}, "
+                          f"{PATTERN_VALUE_MAX:g}] (capacity_cli/limits.py PATTERN_VALUE_MAX); found "
+                          f"{largest:.3g}")
+    x = a.astype(np.float32)
+    zero = np.flatnonzero(~np.any(x != 0, axis=1))
+    if zero.size:
+        raise HopcapError(f"{path}: row {zero[0]} is zero in float32 (a pattern needs a direction)")
+    return x, "sphere"
+
+
+def _npy_bytes(fp) -> int:
+    """The bytes of the array whose .npy header starts at ``fp`` (shape times item size, exact)."""
+    version = np.lib.format.read_magic(fp)
+    if version == (1, 0):
+        shape, _, dtype = np.lib.format.read_array_header_1_0(fp)
+    else:
+        shape, _, dtype = np.lib.format.read_array_header_2_0(fp)
+    return math.prod(int(k) for k in shape) * dtype.itemsize
+
+
+def array_file_bytes(path: str | os.PathLike) -> int:
+    """The memory the arrays of a .npy or .npz file take once loaded, read from their headers only:
+    each .npy header's shape and item size (a .npz member that is no .npy: its declared
+    uncompressed size), summed over the members of a .npz. Nothing is decompressed beyond the
+    headers, so a decompression bomb costs nothing here; a header that promises more data than a
+    .npy file holds is refused as truncated."""
+    path = Path(path)
+    where = str(path)
+    try:
+        if zipfile.is_zipfile(path):
+            total = 0
+            with zipfile.ZipFile(path) as archive:
+                for info in archive.infolist():
+                    if not info.filename.endswith(".npy"):
+                        total += info.file_size
+                        continue
+                    where = f"{path}: member {info.filename!r}"
+                    with archive.open(info) as member:
+                        total += _npy_bytes(member)
+            return total
+        with open(path, "rb") as f:
+            needed = _npy_bytes(f)
+            if needed > os.fstat(f.fileno()).st_size - f.tell():
+                raise HopcapError(f"{path}: truncated (its header promises {needed} bytes of data)")
+            return needed
+    except HopcapError:
+        raise
+    except Exception as err:  # zipfile and numpy raise several types for corrupt files
+        raise HopcapError(f"{where}: not a readable .npy/.npz file ({type(err).__name__})") from None
+
+
+#: Copies of an array file's data that reading it as patterns holds at once: the array, the sorted
+#: copy np.unique makes to see which values it holds, and the converted int8/float32 rows.
+LOAD_COPIES = 3
+
+
+def load_array_file(path: str | os.PathLike):
+    """``np.load(path)`` (no pickles) of a .npy or .npz file, after checking from the headers
+    (:func:`array_file_bytes`) that its arrays, with the copies reading them takes (LOAD_COPIES),
+    fit in memory (limits.check_memory: at most half of it), so a file that would inflate to many
+    GiB is refused at once, before anything is decompressed. The one way hopcap opens a user's array
+    file; a .npz comes back as an open NpzFile (use it in a ``with``)."""
+    path = Path(path)
+    if not path.is_file():
+        raise HopcapError(f"{path}: no such file")
+    check_memory(LOAD_COPIES * array_file_bytes(path), f"{path}: reading its arrays (decompressed)",
+                 "hopcap loads a pattern file whole")
+    try:
+        return np.load(path, allow_pickle=False)
+    except Exception as err:  # numpy raises several types for corrupt files
+        raise HopcapError(f"{path}: not a readable .npy/.npz file ({type(err).__name__})") from err
 
 
 def _read_array(path: Path) -> np.ndarray:
     """The array of a .npy, or the ``patterns`` array of a .npz, never unpickling."""
-    if not path.is_file():
-        raise HopcapError(f"{path}: no such file")
-    try:
-        loaded = np.load(path, allow_pickle=False)
-    except Exception as err:  # numpy raises several types for corrupt files
-        raise HopcapError(f"{path}: not a readable .npy/.npz file ({type(err).__name__})") from err
+    loaded = load_array_file(path)
     if isinstance(loaded, np.lib.npyio.NpzFile):
         with loaded:
             if "patterns" not in loaded.files:

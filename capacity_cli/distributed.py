@@ -22,6 +22,9 @@ from contextlib import contextmanager
 from .errors import HopcapError
 
 EXECUTORS = ("local", "dask")
+#: Seconds to open a connection to a given scheduler (a wrong address fails this fast); the Dask
+#: handshake that follows gets twice as long.
+CONNECT_TIMEOUT_S = 3
 
 
 def measure_trial(config, trial: int, threads: int) -> dict:
@@ -47,10 +50,12 @@ def dask_client(scheduler: str | None, threads: int):
     with one single-threaded worker process per ``threads`` cores of this machine."""
     distributed = _import_distributed()
     if scheduler:
+        _reachable(scheduler)
         try:
-            client = distributed.Client(scheduler, timeout="20s")
-        except (OSError, TimeoutError, ValueError) as err:
-            raise HopcapError(f"cannot reach the Dask scheduler at {scheduler}: {err}") from None
+            client = distributed.Client(scheduler, timeout=f"{2 * CONNECT_TIMEOUT_S}s")
+        except Exception as err:  # dask raises OSError, TimeoutError, TypeError, ... by transport
+            reason = str(err).splitlines()[0] if str(err).strip() else type(err).__name__
+            raise HopcapError(f"cannot reach the Dask scheduler at {scheduler}: {reason}") from None
         with client:
             yield client
         return
@@ -59,6 +64,20 @@ def dask_client(scheduler: str | None, threads: int):
     with distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                                   dashboard_address=None) as cluster, distributed.Client(cluster) as client:
         yield client
+
+
+def _reachable(scheduler: str) -> None:
+    """Fail in at most CONNECT_TIMEOUT_S seconds when nothing listens at a tcp://HOST:PORT address
+    (Dask itself retries for its whole timeout)."""
+    import socket
+
+    host, _, port = scheduler.removeprefix("tcp://").rpartition(":")
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=CONNECT_TIMEOUT_S):
+            pass
+    except (OSError, ValueError) as err:
+        reason = getattr(err, "strerror", None) or str(err) or type(err).__name__
+        raise HopcapError(f"cannot reach the Dask scheduler at {scheduler}: {reason}") from None
 
 
 def run_on_dask(configs: list, keys: list, shared, threads: int | None, progress: bool,

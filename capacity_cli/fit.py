@@ -12,6 +12,8 @@ Each form is a straight-line least-squares fit to the per-N mean of P_max:
 
 The interval resamples trials with replacement within each N (percentile bootstrap, fixed seed),
 so it reflects the trial-to-trial spread of the measurement, not only the scatter about the line.
+With a single trial at some N there is no spread to resample there: the interval is undefined (nan;
+``hopcap fit`` says it needs at least two trials per N) rather than a zero-width one.
 """
 
 from __future__ import annotations
@@ -21,11 +23,14 @@ from dataclasses import dataclass
 import numpy as np
 
 FORMS = ("power", "power_ln", "exp2", "linear", "alpha_inv_n")
+#: Trials every fitted N needs for a bootstrap interval (one trial has no spread to resample).
+MIN_TRIALS_FOR_INTERVAL = 2
 
 
 @dataclass(frozen=True)
 class Fit:
-    """A fitted line: slope with its 95% bootstrap interval, intercept, and the data range."""
+    """A fitted line: slope with its 95% bootstrap interval, intercept, and the data range. The
+    intervals are nan when some N has a single trial (:attr:`interval_defined`)."""
 
     form: str
     slope: float
@@ -38,6 +43,10 @@ class Fit:
     n_max: int
     sizes: int  # number of distinct N
     trials: int  # total trials used
+
+    @property
+    def interval_defined(self) -> bool:
+        return not np.isnan(self.ci_low)
 
     def predict(self, n) -> np.ndarray:
         """P at N from the fitted line."""
@@ -90,6 +99,11 @@ def fit_law(n, p_max, form: str = "power", n_boot: int = 2000, seed: int = 0) ->
     sizes, groups, means = sizes[keep], [g for g, k in zip(groups, keep, strict=True) if k], means[keep]
     x, y = _transform(form, sizes, means)
     slope, intercept = _line(x, y)
+    trials = int(sum(g.size for g in groups))
+    if min(g.size for g in groups) < MIN_TRIALS_FOR_INTERVAL:
+        nan = float("nan")
+        return Fit(form, slope, nan, nan, intercept, nan, nan, int(sizes.min()), int(sizes.max()),
+                   int(sizes.size), trials)
     rng = np.random.default_rng(seed)
     boots = np.empty((n_boot, 2))
     for b in range(n_boot):

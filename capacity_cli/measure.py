@@ -35,7 +35,7 @@ from .datasets import (
     trial_entropy,
 )
 from .errors import HopcapError
-from .limits import DEFAULT_P_CAP, P_CAP_MAX, TRIALS_MAX, check_memory
+from .limits import DEFAULT_P_CAP, P_CAP_MAX, TRIALS_MAX, WORK_MAX, check_memory, check_work
 from .provenance import code_version
 from .results import CONFIG_COLUMNS, SharedResults, config_key, is_blank
 from .search import DegreeOutcome, SearchOutcome, capacity_of_sequence, smallest_storing_degree
@@ -104,9 +104,15 @@ class MeasureConfig:
                 f"--threshold {self.criterion.threshold:g} with --p-max {self.p_cap}: a single "
                 f"succeeding pattern would store every P up to the cap, so the run measures nothing; "
                 f"raise --threshold above 1/{self.p_cap}")
-        advice = "lower --n" if self.search == "p" else \
-            "lower --p or --n" if self.spec is not None else "use a smaller set"
-        check_memory(first_check_bytes(self), f"N={self.n}: the first check", advice)
+        reach = search_reach(self)
+        if self.search == "p":
+            what = f"N={self.n}: the check at P={reach}" + \
+                (" (--p-max: the search may test every P up to it)" if reach == self.p_cap else "")
+            advice = "lower --p-max or --n"
+        else:
+            what = f"N={self.n}: the check of {reach} patterns"
+            advice = "lower --p or --n" if self.spec is not None else "use a smaller set"
+        check_memory(largest_check_bytes(self), what, advice)
         if self.spec is not None and self.spec.min_distance > 0:
             check_feasible(self.spec, 2)
         if self.spec is not None and self.spec.code is not None and self.search == "degree":
@@ -182,24 +188,89 @@ TABLE_BYTES_PER_ENTRY = 96
 CHECK_BYTES_PER_UNIT = 1 + 1 + 4 + 4
 
 
-def first_check_bytes(config: MeasureConfig) -> int:
-    """An estimate of the memory the first check of ``config`` allocates, before it allocates it.
+def binary_check_bytes(model, criterion, n: int, p: int) -> int:
+    """Memory of a check of the binary family's stability/dynamics checkers at P = p: gain tables
+    over m in [-N, N + 2] and P x N pattern-sized arrays (Family.check_bytes of families that
+    declare none)."""
+    return TABLE_BYTES_PER_ENTRY * (2 * n + 3) + CHECK_BYTES_PER_UNIT * p * n
 
-    Generated patterns come CHUNK candidate rows at a time; every check builds gain tables over
-    m in [-N, N + 2]; the first check holds P x N pattern-sized arrays for P = 1 (the search starts
-    there) or for the whole set (degree search). Used to refuse, in a moment, a run that could only
-    end in running out of memory minutes later.
-    """
-    n = config.n
-    first_p = 1
+
+def search_reach(config: MeasureConfig) -> int:
+    """The largest P a trial of ``config`` may check: --p-max for a P search (the doubling search may
+    test every P up to it; a given set ends it sooner), the set for a degree search, the stream for
+    a recency search."""
     if config.search == "degree":
-        first_p = config.set_size or len(config.patterns)
-    total = TABLE_BYTES_PER_ENTRY * (2 * n + 3) + CHECK_BYTES_PER_UNIT * first_p * n
+        return config.set_size or len(config.patterns)
+    if config.search == "recency":
+        return config.stream_length
+    if config.patterns is not None:
+        return min(config.p_cap, len(config.patterns))
+    return config.p_cap
+
+
+def largest_check_bytes(config: MeasureConfig) -> int:
+    """An estimate of the memory the largest check of ``config`` allocates (P = search_reach), before
+    any work: the family's check (Family.check_bytes), the generated pattern stream (rows kept, and
+    CHUNK candidate rows drawn at a time) and the statistics of the stored set. Used to refuse, in
+    a moment, a run that could only end in running out of memory minutes or hours later.
+    """
+    n, p = config.n, search_reach(config)
+    check_bytes = config.family.check_bytes or binary_check_bytes
+    total = check_bytes(config.model, config.criterion, n, p)
     if config.spec is not None:
-        total += STREAM_BYTES_PER_UNIT * CHUNK * n + first_p * n
+        row_bytes = 4 if config.spec.kind == "sphere" else 1
+        total += STREAM_BYTES_PER_UNIT * CHUNK * n + row_bytes * p * n
     if config.spec is None or config.spec.min_distance > 0 or config.spec.correlation > 0:
         total += STATS_BYTES * n * n  # what the stored set achieved (see _achieved)
     return total
+
+
+def _certain_work(config: MeasureConfig) -> float:
+    """The multiply-adds the trials of ``config`` need for certain (Family.search_work up to the P
+    that Family.stored_floor says every search reaches); 0 without an estimate."""
+    family = config.family
+    if family.search_work is None or config.search != "p":
+        return 0.0
+    floor = family.stored_floor(config.model, config.criterion, config.n, config.kind) \
+        if family.stored_floor is not None else 0.0
+    reach = min(search_reach(config), floor)
+    return config.trials * family.search_work(config.model, config.criterion, config.n, reach) \
+        if reach >= 1 else 0.0
+
+
+def check_planned_work(configs: Iterable[MeasureConfig]) -> None:
+    """Refuse, before any work, a command whose trials need more than limits.WORK_MAX multiply-adds
+    for certain: a model that stores every P up to --p-max (Family.stored_floor) with checks whose
+    cost the family estimates (Family.search_work: dense O(P^2 N) softmax updates)."""
+    works = [(_certain_work(config), index) for index, config in enumerate(configs)]
+    total = sum(work for work, _ in works)
+    if total <= 0:
+        return
+    config = configs[max(works)[1]]
+    check_work(total, f"this command ({config.model.label} stores every P up to --p-max "
+               f"{config.p_cap} at N={config.n}, and each of its {config.trials} trials checks them "
+               "all)", "lower --p-max, --trials or --n")
+
+
+def work_guard(config: MeasureConfig) -> Callable[[int], None] | None:
+    """For a family that estimates its work (Family.search_work): a function the search calls before
+    checking P, which raises a HopcapError when the trials of ``config``, each going as far, would
+    need more than limits.WORK_MAX multiply-adds (None: no estimate)."""
+    family = config.family
+    if family.search_work is None or config.search != "p":
+        return None
+
+    def guard(p: int) -> None:
+        work = config.trials * family.search_work(config.model, config.criterion, config.n, p)
+        if work > WORK_MAX:
+            raise HopcapError(
+                f"{config.model.label} at N={config.n} stored every prefix the search checked below "
+                f"P={p}: checking on to it in each of the {config.trials} trials needs about "
+                f"{work:.2g} multiply-adds, "
+                f"more than the budget of {WORK_MAX:.0e} (capacity_cli/limits.py WORK_MAX, about half "
+                "an hour); lower --p-max or --trials")
+
+    return guard
 
 
 def configs_from_options(values: Mapping[str, Any], given: set[str] | None = None,
@@ -269,7 +340,9 @@ def configs_from_options(values: Mapping[str, Any], given: set[str] | None = Non
                                     v["correlation"], v["min_distance"], bias=v["bias"],
                                     max_tries=v["max_tries"], kind=v["kind"], code=v["code"],
                                     trials=trials, **common)
-    return unique_configs(configs)
+    configs = unique_configs(configs)
+    check_planned_work(configs)
+    return configs
 
 
 def grid_configs(model, criterion, sizes: Iterable[int],
@@ -335,7 +408,8 @@ def run_trial(config: MeasureConfig, trial: int) -> TrialResult:
     outcome = capacity_of_sequence(config.model, config.criterion, source, config.n, config.p_cap,
                                    seed=dynamics_seed(config.seed, trial),
                                    checker_factory=functools.partial(config.family.checker,
-                                                                     kind=config.kind))
+                                                                     kind=config.kind),
+                                   before_check=work_guard(config))
     elapsed = time.perf_counter() - start
     return TrialResult(outcome, elapsed, *_achieved(config, source(outcome.p_max)))
 

@@ -24,6 +24,8 @@ from typing import Any
 import click
 
 from .limits import (
+    CLASSIFY_MAX,
+    CURVE_POINTS_MAX,
     DEFAULT_MAX_TRIES,
     DEFAULT_P_CAP,
     MAX_DEGREE_MAX,
@@ -177,32 +179,54 @@ GIVEN_FILE = Given("FILE")
 
 class FilePath(click.Path):
     """A file path; an empty name is refused (it would write nothing, or a hidden ``.png``), and
-    with ``suffix`` the name must end in it (e.g. ``.npz``, which numpy would otherwise append)."""
+    with ``suffix`` the name must end in it (e.g. ``.npz``, which numpy would otherwise append).
+    Regular files only (capacity_cli.paths.check_file): an input (``write`` False) that exists must
+    be one, an output must not exist yet or be one and be writable; FIFOs, devices, directories and
+    dangling links are refused in one line."""
 
-    def __init__(self, suffix: str | None = None):
+    def __init__(self, suffix: str | None = None, write: bool = False):
         super().__init__(dir_okay=False)
-        self.suffix = suffix
+        self.suffix, self.write = suffix, write
 
     def convert(self, value, param, ctx):
+        from .errors import HopcapError
+        from .paths import check_file
+
         if not str(value).strip():
             self.fail("expected a file name, got an empty one", param, ctx)
         if self.suffix and not str(value).endswith(self.suffix):
             self.fail(f"expected a file name ending in {self.suffix}, got {value!r}", param, ctx)
-        return super().convert(value, param, ctx)
+        value = super().convert(value, param, ctx)
+        try:
+            check_file(value, write=self.write)
+        except HopcapError as err:
+            self.fail(str(err), param, ctx)
+        return value
 
 
-class Text(click.ParamType):
-    """Text that must not be empty (``what`` names it in the message)."""
+class SchedulerAddress(click.ParamType):
+    """A Dask scheduler address: ``tcp://host:port`` or ``host:port`` (a TLS address needs
+    certificates, which hopcap does not configure: refused here, with the reason)."""
 
-    name = "text"
-
-    def __init__(self, what: str = "text"):
-        self.what = what
+    name = "address"
 
     def convert(self, value, param, ctx):
-        if not str(value).strip():
-            self.fail(f"expected {self.what}, got an empty one", param, ctx)
-        return str(value).strip()
+        text = str(value).strip()
+        if not text:
+            self.fail("expected a scheduler address, got an empty one", param, ctx)
+        scheme, sep, rest = text.partition("://")
+        if not sep:
+            scheme, rest = "tcp", text
+        if scheme.lower() != "tcp":
+            self.fail(f"{text!r}: hopcap reaches a Dask scheduler over tcp:// only ({scheme}:// needs "
+                      "a security configuration hopcap does not set up)", param, ctx)
+        host, colon, port = rest.rpartition(":")
+        if not colon or not host or not port.isdigit() or not 0 < int(port) < 65536:
+            self.fail(f"{text!r}: expected tcp://HOST:PORT (port 1..65535)", param, ctx)
+        return f"tcp://{host}:{int(port)}"
+
+    def get_metavar(self, param, *args, **kwargs) -> str:
+        return "ADDRESS"
 
 
 @dataclass(frozen=True)
@@ -321,7 +345,8 @@ def _shared_options() -> tuple[tuple[Option, ...], tuple[Option, ...]]:
                "): hebbian F = x^2/2, poly x^a, rectpoly max(x,0)^a, exp exp(beta x); softmax "
                "xi <- X^T softmax(beta X xi).", required=True),
         Option("beta", ListOf(BetaText()), [1.0], "Inverse temperature: exp in [1e-4, 50]; softmax "
-               "also c/sqrtN or c/N (a list sweeps).", sweep=True,
+               "and kernel in (0, 1e4] at every N, also as c/sqrtN or c/N; rf in [1e-3, 1e3] "
+               "(a list sweeps).", sweep=True,
                applies={"model": ("exp", "softmax", "rf", "kernel")}),
     )
     criterion = (
@@ -362,11 +387,14 @@ FEATURES = Option("features", ListOf(Integer(1, FEATURES_MAX)), None, "Feature c
 
 SEARCH_OPTIONS = (
     Option("n", ListOf(Integer(2, N_MAX)), None, "N, one value or a list (16,32,64); refused when "
-           "the first check would need over half the memory.", sweep=True,
+           "the largest check (at --p-max) would need over half the memory.", sweep=True,
            default_text="sizes that run in seconds", applies={"source": GENERATED}),
     Option("trials", Integer(1, TRIALS_MAX), None, "Independent trials per configuration.",
            default_text="20; 1 for a given set without --shuffle"),
-    Option("p_max", Integer(1, P_CAP_MAX), DEFAULT_P_CAP, "Cap on P (reported as capped).",
+    Option("p_max", Integer(1, P_CAP_MAX), DEFAULT_P_CAP, "Cap on P (reported as capped). The "
+           "search may check every P up to it: refused when that check would need over half the "
+           "memory, or when a model stores every P up to it and the trials' work passes the budget "
+           "(about 2e12 multiply-adds, capacity_cli/limits.py WORK_MAX).",
            applies={"search": ("p",)}),
     Option("search", click.Choice(["p", "degree", "recency"]), "p", "p: largest storable P. degree: "
            "smallest degree a of poly/rectpoly that stores the whole set (--patterns, or generated "
@@ -409,23 +437,24 @@ PATTERN_OPTIONS = (
 RUN_OPTIONS = (
     Option("threads", Integer(1, THREADS_MAX), None, "Numba threads (default: all cores). Results "
            "do not depend on it.", batch=False),
-    Option("output", FilePath(), None, "Append one row per trial to this CSV; trials "
+    Option("output", FilePath(write=True), None, "Append one row per trial to this CSV; trials "
            "already in it are skipped (resume).", batch=False, short="-o"),
     Option("progress", None, True, "Show progress: a bar on a terminal, otherwise plain lines on "
            "stderr (one per configuration, at most every 30 s).", flag=True, batch=False),
     Option("repair", None, False, "First drop the invalid and duplicated rows of -o FILE (their "
            "trials then run again).", flag=True, batch=False, applies={"output": GIVEN_FILE}),
-    Option("outcomes", FilePath(), None, "Also write each trial's per-pattern "
+    Option("outcomes", FilePath(write=True), None, "Also write each trial's per-pattern "
            "outcomes at P_max and P_max + 1 to this CSV (binary family; docs/theory.md section 16).",
            batch=False, applies={"model": ("hebbian", "poly", "rectpoly", "exp"), "search": ("p",),
                                  "criterion": ("stable", "retrieve", "overlap")}),
-    Option("trace", FilePath(), None, "With --outcomes: the energy after each sweep "
+    Option("trace", FilePath(write=True), None, "With --outcomes: the energy after each sweep "
            "of those recalls, to this CSV.", batch=False, applies={"outcomes": GIVEN_FILE}),
     Option("executor", click.Choice(["local", "dask"]), "local", "Where trials run: local (this "
            "process) or dask (one task per trial on a Dask cluster; needs pip install "
            "'hopcap[dask]'). Results do not depend on it.", batch=False),
-    Option("scheduler", Text("a scheduler address"), None, "With --executor dask: the address of a "
-           "running Dask scheduler (e.g. tcp://host:8786); default: a LocalCluster on this machine.",
+    Option("scheduler", SchedulerAddress(), None, "With --executor dask: the address of a running "
+           "Dask scheduler, tcp://HOST:PORT (e.g. tcp://host:8786; an unreachable one fails within "
+           "a few seconds); default: a LocalCluster on this machine.",
            batch=False, applies={"executor": ("dask",)}),
 )
 @functools.cache
@@ -444,10 +473,11 @@ _NOT_CURVE = ("p", "p_max", "search", "max_degree", "repair", "outcomes", "outpu
               "scheduler")
 CURVE_OPTIONS = (
     Option("p", click.STRING, None, "The P grid, START:STOP:STEP (STOP included when a step lands "
-           "on it) or one value.", batch=False),
+           f"on it) or one value; at most {CURVE_POINTS_MAX} points, P <= {_bound(P_CAP_MAX)}.",
+           batch=False),
     Option("p_over_n", click.STRING, None, "The grid in alpha = P/N, START:STOP:STEP; P = "
-           "round(alpha N).", batch=False),
-    Option("output", FilePath(), None, "Append one row per trial and P to this CSV; "
+           f"round(alpha N); at most {CURVE_POINTS_MAX} points.", batch=False),
+    Option("output", FilePath(write=True), None, "Append one row per trial and P to this CSV; "
            "trials it already holds are skipped (resume).", batch=False, short="-o"),
 )
 
@@ -555,7 +585,7 @@ def _single(name: str, **changes) -> Option:
 def predict_options() -> tuple[Option, ...]:
     """The options of ``hopcap predict``: measure's (PREDICT_OPTION_NAMES) and its -o."""
     return (*(option_named(name) for name in PREDICT_OPTION_NAMES),
-            Option("output", FilePath(), None, "Write one row per configuration (measure's "
+            Option("output", FilePath(write=True), None, "Write one row per configuration (measure's "
                    "configuration columns and the predicted mean, sd and quantiles) to this CSV.",
                    short="-o", batch=False))
 
@@ -573,7 +603,7 @@ def gen_options() -> tuple[Option, ...]:
         option_named("kind"),
         Option("seed", Integer(0), 0, "Base random seed (any size); trial t uses numpy "
                "SeedSequence([seed, t]).", applies={"source": GENERATED}),
-        Option("output", FilePath(), None, "Output .npz (patterns + parameters + achieved "
+        Option("output", FilePath(write=True), None, "Output .npz (patterns + parameters + achieved "
                "statistics) or .npy (patterns only).", required=True, short="-o", batch=False),
         Option("prototypes", click.INT, None, "Prototype task: P noisy examples of this many random "
                "prototypes (hopcap census).", applies={"source": GENERATED}),
@@ -608,10 +638,10 @@ def census_options() -> tuple[Option, ...]:
                "as not converged."),
         Option("radius_cues", click.INT, 20, "Cues per test in the basin-radius search of each "
                "stored pattern (0: skip)."),
-        Option("profiles", FilePath(), None, "Write the distinct fixed points, classes, "
+        Option("profiles", FilePath(write=True), None, "Write the distinct fixed points, classes, "
                "energies and energy profiles to this .npz.", batch=False),
-        Option("classify", click.INT, None, "Also train classifiers on the energy profiles of this "
-               "many prototype-task networks and test them on as many others (needs "
+        Option("classify", Integer(1, CLASSIFY_MAX), None, "Also train classifiers on the energy "
+               "profiles of this many prototype-task networks and test them on as many others (needs "
                "--prototypes): accuracy table.", applies={"prototypes": GIVEN}),
         Option("seed", Integer(0), 0, "Base random seed (any size); trial t uses numpy "
                "SeedSequence([seed, t])."),

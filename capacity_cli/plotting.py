@@ -263,7 +263,8 @@ def _draw_group(ax, key: dict, sub: pd.DataFrame, family: str, color: str, laws:
     label = label or group_label(key)
     if fit is not None:
         unit = "/N" if form == "exp2" else ""
-        label += f": slope {fit.slope:.3f}{unit} [{fit.ci_low:.3f}, {fit.ci_high:.3f}]"
+        label += f": slope {fit.slope:.3f}{unit}" + \
+            (f" [{fit.ci_low:.3f}, {fit.ci_high:.3f}]" if fit.interval_defined else "")
     if n_capped:
         label += f" ({n_capped} capped trials, not fitted)"
     ax.errorbar(sizes, means, yerr=[means - low, high - means], fmt="o", color=color, capsize=3,
@@ -467,6 +468,10 @@ def figure_stem(output: str | os.PathLike) -> str:
     if Path(text).suffix.lower() in OTHER_IMAGE_SUFFIXES:
         raise HopcapError(f"-o {str(output)!r}: plot writes .png and .pdf; give the path without "
                           "an extension")
+    from .paths import check_file
+
+    for suffix in FIGURE_SUFFIXES:
+        check_file(text + suffix, write=True)
     return text
 
 

@@ -68,6 +68,10 @@ NOT_BLANK = ["model", "n", "criterion", "trial"]
 LOWER_BOUNDS = {"n": 2, "trial": 0, "p_max": 0, "min_degree": 2, "seed": 0, "p_cap": 1,
                 "recent_retrievable": 0, "max_tries": 1, "max_degree": 2, "set_size": 1, "checks": 0,
                 "sweeps": 0}
+#: The largest value of a whole-number column: fits and figures compute in float64, exact up to
+#: 2^53 (a P_max of 10^400 would overflow them). Seeds are exact Python integers of any size.
+INT_COLUMN_MAX = 2**53
+UNBOUNDED_INT_COLUMNS = ("seed", "features_seed")
 
 
 def _legacy_max_tries(row: dict):
@@ -128,6 +132,18 @@ def parse_value(kind: str, value):
     return number
 
 
+def parse_cell(column: str, kind: str, cell):
+    """A CSV cell of ``column`` as :func:`parse_value` of ``kind`` reads it; a whole number beyond
+    INT_COLUMN_MAX in size (but in a seed column) is refused too (ValueError)."""
+    value = parse_value(kind, cell)
+    if kind == "int" and value is not None and abs(value) > INT_COLUMN_MAX and \
+            column not in UNBOUNDED_INT_COLUMNS:
+        text = str(cell).strip()
+        shown = text if len(text) <= 24 else f"{text[:20]}... ({len(text)} digits)"
+        raise ValueError(f"must be at most 2^53 in size, got {shown}")
+    return value
+
+
 def column_kind(column: str) -> str:
     """The kind of a column (text for columns hopcap does not know)."""
     return COLUMN_KINDS.get(column, "text")
@@ -180,7 +196,7 @@ def check_row(header: list[str], cells: list[str], line: int) -> tuple[dict | No
     problems: list[Problem] = []
     for column, cell in zip(header, cells, strict=True):
         try:
-            row[column] = parse_value(column_kind(column), cell)
+            row[column] = parse_cell(column, column_kind(column), cell)
         except ValueError as err:
             problems.append((line, column, str(err)))
             row[column] = None
@@ -252,11 +268,30 @@ class NotResultsFile(HopcapError):
     """A CSV without the columns of a results file (a summary table, a batch table, ...)."""
 
 
+def header_kind(header: list[str]) -> str | None:
+    """"curve", "trace" or "outcomes" for the header of those hopcap tables (capacity_cli.curves);
+    None for anything else (a results file, or no hopcap table)."""
+    if "fraction" in header and "successes" in header:
+        return "curve"
+    if "energy" in header and "sweep" in header:
+        return "trace"
+    if "outcome" in header and "nearest" in header:
+        return "outcomes"
+    return None
+
+
 def _read_header(path: Path, first_line: str) -> list[str]:
+    """The header of a results file; NotResultsFile for any other CSV: one without the REQUIRED
+    columns, or a curve, trace or outcomes table (a curve file has them all), so that no results row
+    is ever appended to, nor a header migrated in, a file of another kind."""
     try:
         header = next(csv.reader([first_line]))
     except (csv.Error, StopIteration):
         header = []
+    kind = header_kind(header)
+    if kind is not None:
+        raise NotResultsFile(f"{path}: a hopcap {kind} file, not a results file (results rows are "
+                             "never written into it; give another -o)")
     missing = [c for c in REQUIRED if c not in header]
     if missing:
         raise NotResultsFile(f"{path}: not a hopcap results file (missing columns: {', '.join(missing)})")
@@ -348,10 +383,12 @@ def read_checked(paths: Iterable[str | os.PathLike], skip_foreign: bool = False,
                  ) -> tuple[pd.DataFrame, list[str]]:
     """The valid rows of several results CSVs in one frame, for figures and fits: HopcapError naming
     the first invalid row of any file (nothing is dropped silently); duplicated trials are counted
-    once, with one warning line per file (returned). With ``skip_foreign``, files that are not
-    results files at all (``results/quick/*.csv`` takes in summary.csv) are left out with a note;
-    it is an error when no file is left."""
+    once, with one warning line per file (returned), whether a file repeats its own trial or one of
+    an earlier file (a copy, or the same file given twice: the same configuration key and trial).
+    With ``skip_foreign``, files that are not results files at all (``results/quick/*.csv`` takes in
+    summary.csv) are left out with a note; it is an error when no file is left."""
     frames, notes, foreign = [], [], []
+    seen: dict[tuple, str] = {}  # (configuration key, trial) -> the file that brought it
     for path in paths:
         try:
             result = load_results(path).require_valid()
@@ -361,9 +398,21 @@ def read_checked(paths: Iterable[str | os.PathLike], skip_foreign: bool = False,
             foreign.append(err)
             notes.append(f"note: skipped {path}: not a hopcap results file")
             continue
-        frames.append(result.rows)
         if result.warning():
             notes.append(result.warning())
+        fresh, earlier = [], {}
+        for row in result.records:
+            trial = (config_key(row), row["trial"])
+            if trial in seen:
+                earlier[seen[trial]] = earlier.get(seen[trial], 0) + 1
+                continue
+            seen[trial] = str(path)
+            fresh.append(row)
+        for other, count in earlier.items():
+            notes.append(f"warning: {path}: {count} trial(s) already read from {other} (same "
+                         "configuration and trial), counted once")
+        result.records = fresh
+        frames.append(result.rows)
     if not frames:
         raise foreign[0] if foreign else HopcapError("no results files given")
     import pandas as pd
@@ -372,15 +421,11 @@ def read_checked(paths: Iterable[str | os.PathLike], skip_foreign: bool = False,
 
 
 def check_writable(path: str | os.PathLike) -> None:
-    """Fail before any work when ``path`` cannot be written (a directory, or no write permission)."""
-    path = Path(path)
-    if path.is_dir():
-        raise HopcapError(f"{path}: is a directory")
-    folder = path.parent.resolve()
-    while not folder.exists():
-        folder = folder.parent
-    if (path.exists() and not os.access(path, os.W_OK)) or not os.access(folder, os.W_OK):
-        raise HopcapError(f"{path}: not writable")
+    """Fail before any work when ``path`` cannot be written as a regular file (a directory, a FIFO
+    or device, a dangling link, no write permission): capacity_cli.paths.check_file."""
+    from .paths import check_file
+
+    check_file(path, write=True)
 
 
 def completed_trials(path: str | os.PathLike) -> dict[tuple, set[int]]:

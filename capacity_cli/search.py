@@ -468,14 +468,16 @@ def make_checker(model: BinaryDAM, criterion: Criterion, source: PatternSource, 
 
 
 def capacity_of_sequence(model, criterion, source: PatternSource, n: int, p_limit: int, seed: int = 0,
-                         checker_factory: Callable | None = None) -> SearchOutcome:
+                         checker_factory: Callable | None = None,
+                         before_check: Callable[[int], None] | None = None) -> SearchOutcome:
     """Largest storable prefix of the sequence ``source`` (source(p) -> its first p rows), with the
     checker ``checker_factory(model, criterion, source, n, limit, seed)`` (the binary family's
     :func:`make_checker` by default; any family's ``Family.checker``).
 
     ``source(p)`` may return fewer than p rows when the sequence ends (a supplied file, or a
     min-distance generator that gave up); the search then restarts with the limit set to what exists,
-    and a stored end of the sequence is reported as capped.
+    and a stored end of the sequence is reported as capped. ``before_check(p)``, when given, runs
+    before each check (measure.work_guard: it may refuse to go on).
     """
     factory = make_checker if checker_factory is None else checker_factory
     limit = p_limit
@@ -483,6 +485,8 @@ def capacity_of_sequence(model, criterion, source: PatternSource, n: int, p_limi
         checker = factory(model, criterion, source, n, limit, seed)
 
         def is_stored(p: int, checker=checker) -> bool:
+            if before_check is not None:
+                before_check(p)
             rows = len(source(p))
             if rows < p:
                 raise _SequenceEnded(rows)

@@ -189,7 +189,7 @@ def _measure_command_line(row: dict) -> list[str]:
 #: option's default (p_max: a learned kernel map has a default cap of its own, which a written
 #: --p-max overrides), switch cells, blank trials for a given set (1 without --shuffle, else 20).
 EDGE_ROWS = """study,model,degree,criterion,n,trials,p_max,feature_map,dataset,shuffle,min_distance,seed
-edge,kernel,,retrieve-eps,16,1,100000,learned,,,,
+edge,kernel,,retrieve-eps,16,1,4096,learned,,,,
 edge,poly,2 3,stable,8 12,2,,,,,0 2,5
 edge,poly,3,stable,,,,,digits,no,,
 edge,poly,3,stable,,,,,digits,yes,,

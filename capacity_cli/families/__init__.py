@@ -83,6 +83,18 @@ class Family:
     recency: Callable[..., Any] | None = None
     #: values -> the --p-max used when the user gives none (None: the shared default)
     default_p_cap: Callable[[Mapping[str, Any]], int | None] | None = None
+    #: check_bytes(model, criterion, n, p) -> the bytes a check of p patterns holds, for the memory
+    #: check before a run (None: the binary family's stability check, measure.binary_check_bytes)
+    check_bytes: Callable[..., int] | None = None
+    #: search_work(model, criterion, n, p) -> the multiply-adds of one trial's search when it checks
+    #: every P of the doubling search up to p (None: no estimate, e.g. pruned checks whose cost
+    #: depends on the patterns). A command whose trials need more than limits.WORK_MAX is refused:
+    #: before it starts when stored_floor says the search will get that far, else before the check
+    #: that would pass the budget (measure.work_guard)
+    search_work: Callable[..., float] | None = None
+    #: stored_floor(model, criterion, n, kind) -> a P the model stores for certain (or nearly), so
+    #: the search reaches min(--p-max, it) (None: 0)
+    stored_floor: Callable[..., float] | None = None
 
 
 @functools.cache

@@ -17,6 +17,7 @@ from typing import Any
 import click
 
 from ...errors import HopcapError
+from ...limits import TAU_MAX, TAU_MIN
 from ...options import FEATURES, FilePath, Integer, Option, Real
 from .. import Family
 from .. import softmax as _softmax
@@ -32,11 +33,11 @@ OPTIONS = (
     Option("feature_map", click.Choice(FEATURE_MAPS), "identity", "kernel: identity (D = N, the "
            "softmax model), random (i.i.d. Gaussian W from the trial's seed) or learned (U-Hop+ "
            "stage I on each stored prefix)."),
-    Option("tau", Real(0, None, lo_open=True), 0.1, "kernel learned: temperature of the separation "
+    Option("tau", Real(TAU_MIN, TAU_MAX), 0.1, "kernel learned: temperature of the separation "
            "loss.", applies=LEARNED),
     Option("learn_steps", Integer(0, 10**6), 200, "kernel learned: L-BFGS iterations per learning "
            "run (0: the initial map).", applies=LEARNED),
-    Option("save_map", FilePath(".npz"), None, "kernel learned: write the learned W of the final "
+    Option("save_map", FilePath(".npz", write=True), None, "kernel learned: write the learned W of the final "
            "stored prefix and its patterns to this .npz, exactly this name (one trial, one "
            "configuration); hopcap info FILE prints its spherical-code report.", applies=LEARNED),
     Option("compare", click.Choice(["identity", "none"]), None, "kernel: identity also measures the "
@@ -127,6 +128,28 @@ def laws(model, criterion) -> list:
     return _softmax.laws(model.softmax(), criterion) if model.feature_map == "identity" else []
 
 
+def search_work(model, criterion, n: int, p: int) -> float:
+    """The softmax model's dense checks over D features (stage I of a learned map comes on top)."""
+    return _softmax.dense_work(criterion, max(n, model.dim(n)), p)
+
+
+def stored_floor(model, criterion, n: int, kind: str) -> float:
+    """The identity map is the softmax model: its floor; other maps have none."""
+    if model.feature_map != "identity":
+        return 0.0
+    return _softmax.stored_floor(model.softmax(), criterion, n, kind)
+
+
+def check_bytes(model, criterion, n: int, p: int) -> int:
+    """The softmax check's memory over D features, the map W (D x N, with L-BFGS's copies) and, for
+    a learned map, stage I's P x P matrices (a learned map beyond LEARNED_P_MAX patterns is refused
+    first, with that reason)."""
+    import_module(f"{__name__}.model").check_learned_cap(model, p)
+    d = model.dim(n)
+    total = _softmax.check_bytes(model.softmax(), criterion, max(n, d), p) + 5 * 8 * d * n
+    return total + (3 * 8 * p * p if model.learned else 0)
+
+
 def default_sizes(model) -> list[int]:
     return [16, 24, 32]
 
@@ -140,7 +163,8 @@ FAMILY = Family(
     kinds=("pm1", "sphere"), options=OPTIONS, columns=COLUMNS, legacy={}, build=build,
     describe=describe, read=read, checker=checker, laws=laws, default_sizes=default_sizes,
     growth=growth, criterion_options=dict(_softmax.FAMILY.criterion_options),
-    outcome_columns=RESULT_COLUMNS, default_p_cap=default_p_cap,
+    outcome_columns=RESULT_COLUMNS, default_p_cap=default_p_cap, check_bytes=check_bytes,
+    search_work=search_work, stored_floor=stored_floor,
 )
 
 

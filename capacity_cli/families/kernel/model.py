@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ...errors import HopcapError
+from ...limits import TAU_MAX, TAU_MIN, check_range
 from ..softmax.model import (
     BetaRule,
     FixedPoint,
@@ -83,8 +84,7 @@ class KernelModel:
         if self.features is not None and (isinstance(self.features, bool) or
                                           int(self.features) != self.features or self.features < 1):
             raise HopcapError(f"--features must be an integer >= 1, got {self.features}")
-        if not (math.isfinite(self.tau) and self.tau > 0):
-            raise HopcapError(f"--tau must be a finite number > 0, got {self.tau}")
+        check_range("--tau", self.tau, TAU_MIN, TAU_MAX)
         if isinstance(self.learn_steps, bool) or int(self.learn_steps) != self.learn_steps or \
                 self.learn_steps < 0:
             raise HopcapError(f"--learn-steps must be an integer >= 0, got {self.learn_steps}")
@@ -115,6 +115,13 @@ class KernelModel:
     def softmax(self) -> SoftmaxModel:
         """The plain model at the same beta and dtype (what ``identity`` is)."""
         return SoftmaxModel(self.beta, self.dtype)
+
+
+def check_learned_cap(model: KernelModel, p_limit: int) -> None:
+    """Refuse a learned map a search up to more than LEARNED_P_MAX patterns."""
+    if model.learned and p_limit > LEARNED_P_MAX:
+        raise HopcapError(f"--feature-map learned learns on at most {LEARNED_P_MAX} patterns (its "
+                          f"loss is a P x P matrix); give --p-max <= {LEARNED_P_MAX}")
 
 
 def check_criterion(model: KernelModel, criterion: SoftmaxCriterion) -> None:
@@ -183,8 +190,8 @@ def separation_loss(w: np.ndarray, x: np.ndarray, tau: float, grad: bool = True)
     g = (f @ f.T) / tau
     upper = np.triu_indices(p, 1)
     top = float(g[upper].max())
+    np.fill_diagonal(g, -np.inf)  # the pairs only: exp(1/tau - top) of the diagonal could overflow
     e = np.exp(g - top)
-    np.fill_diagonal(e, 0.0)
     total = float(e.sum()) / 2.0  # each pair once
     loss = (top + math.log(total) + math.log(2.0 / (p * (p - 1)))) / p
     if not grad:
@@ -362,9 +369,7 @@ class KernelChecker(SoftmaxChecker):
                  seed: int = 0, kind: str | None = None, **kwargs):
         check_criterion(model, criterion)
         model.check_n(n)
-        if model.learned and p_limit > LEARNED_P_MAX:
-            raise HopcapError(f"--feature-map learned learns on at most {LEARNED_P_MAX} patterns (its "
-                              f"loss is a P x P matrix); give --p-max <= {LEARNED_P_MAX}")
+        check_learned_cap(model, p_limit)
         super().__init__(model.softmax(), criterion, source, n, p_limit, seed, kind=kind, **kwargs)
         self.kmodel = model
         self.d = model.dim(n)
@@ -468,7 +473,9 @@ def is_map_file(data) -> bool:
 
 def map_report(path: str) -> CodeReport:
     """The spherical-code report of a saved map's stored features."""
-    with np.load(path, allow_pickle=False) as data:
+    from ...datasets import load_array_file
+
+    with load_array_file(path) as data:
         if not is_map_file(data):
             raise HopcapError(f"{path}: not a saved feature map (no feature_map and patterns arrays)")
         w, x = data["feature_map"], data["patterns"]

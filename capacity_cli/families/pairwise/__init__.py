@@ -17,6 +17,7 @@ from typing import Any
 
 import click
 
+from ...limits import FORGET_EPS_MAX, MARGIN_MAX, UNLEARN_EPS_MAX
 from ...options import Given, Integer, ListOf, Option, Real
 from .. import Family
 from .. import binary as _binary
@@ -31,7 +32,7 @@ OPTIONS = (
     Option("rule", click.Choice(RULES), "hebbian", "pairwise: the learning rule of W (hebbian: X^T X "
            "zero diagonal; hebbian-diag: W_ii = P; storkey 1997; pinv: projector; perceptron: margin "
            "--margin; palimpsest: W <- lambda W + xi xi^T)."),
-    Option("margin", Real(0, None), None, "pairwise perceptron: stability margin kappa (xi_i h_i > "
+    Option("margin", Real(0, MARGIN_MAX), None, "pairwise perceptron: stability margin kappa (xi_i h_i > "
            "kappa |w_i|).", default_text="0", applies={"rule": ("perceptron",)}),
     Option("max_epochs", Integer(1, 10**6), None, "pairwise perceptron: epoch cap of the learning "
            "(hitting it: not stored, epoch_capped true).", default_text="200",
@@ -40,9 +41,9 @@ OPTIONS = (
            "Palmer unlearning per stored pattern after the rule (a list sweeps; symmetric couplings: "
            "not perceptron).", sweep=True,
            applies={"rule": tuple(r for r in RULES if r != "perceptron")}),
-    Option("unlearn_eps", Real(0, None, lo_open=True), None, "pairwise: unlearning step eps (one "
+    Option("unlearn_eps", Real(0, UNLEARN_EPS_MAX, lo_open=True), None, "pairwise: unlearning step eps (one "
            "Hebbian increment is 1).", default_text="0.01", applies={"unlearn": Given("K > 0")}),
-    Option("forget_eps", Real(0, None, lo_open=True), None, "pairwise palimpsest: lambda = "
+    Option("forget_eps", Real(0, FORGET_EPS_MAX, lo_open=True), None, "pairwise palimpsest: lambda = "
            "exp(-eps^2 / (2N)).", default_text="4.1", applies={"rule": ("palimpsest",)}),
     _SHARED["min_overlap"],
     _SHARED["max_sweeps"],
@@ -148,6 +149,12 @@ def laws(model, criterion) -> list:
     return laws_for(BinaryDAM("hebbian"), criterion)
 
 
+def check_bytes(model, criterion, n: int, p: int) -> int:
+    """Memory of a check of P patterns: the float64 couplings W (N x N) with a learning rule's
+    working copies, and the patterns with their per-pattern work arrays."""
+    return 3 * 8 * n * n + 16 * p * n
+
+
 def default_sizes(model) -> list[int]:
     return [64, 128, 256]
 
@@ -161,7 +168,7 @@ FAMILY = Family(
     options=OPTIONS, columns=COLUMNS, legacy={}, build=build, describe=describe, read=read,
     checker=checker, laws=laws, default_sizes=default_sizes, growth=growth,
     criterion_options=_binary.CRITERION_OPTIONS,
-    outcome_columns=OUTCOME_COLUMNS, recency=recency,
+    outcome_columns=OUTCOME_COLUMNS, recency=recency, check_bytes=check_bytes,
 )
 
 

@@ -57,6 +57,7 @@ from ...criteria import (
 )
 from ...errors import HopcapError
 from ...kernels import pairwise as ker
+from ...limits import FORGET_EPS_MAX, MARGIN_MAX, UNLEARN_EPS_MAX, check_range
 
 RULES = ("hebbian", "hebbian-diag", "storkey", "pinv", "perceptron", "palimpsest")
 #: Rules whose oldest memories fade (the only ones ``--search recency`` accepts).
@@ -112,8 +113,7 @@ class PairwiseModel:
             object.__setattr__(self, "margin", DEFAULT_MARGIN if self.margin is None else self.margin)
             object.__setattr__(self, "max_epochs", DEFAULT_MAX_EPOCHS if self.max_epochs is None
                                else self.max_epochs)
-            if not (math.isfinite(self.margin) and self.margin >= 0):
-                raise HopcapError(f"--margin must be a finite number >= 0, got {self.margin}")
+            check_range("--margin", self.margin, 0, MARGIN_MAX)
             if isinstance(self.max_epochs, bool) or int(self.max_epochs) != self.max_epochs or \
                     self.max_epochs < 1:
                 raise HopcapError(f"--max-epochs must be an integer >= 1, got {self.max_epochs}")
@@ -125,15 +125,13 @@ class PairwiseModel:
             if perceptron:
                 raise HopcapError("--unlearn needs symmetric couplings (not --rule perceptron)")
             eps = DEFAULT_UNLEARN_EPS if self.unlearn_eps is None else self.unlearn_eps
-            if not (math.isfinite(eps) and eps > 0):
-                raise HopcapError(f"--unlearn-eps must be a finite number > 0, got {eps}")
+            check_range("--unlearn-eps", eps, 0, UNLEARN_EPS_MAX, lo_open=True)
             object.__setattr__(self, "unlearn_eps", float(eps))
         elif self.unlearn_eps is not None:
             raise HopcapError("--unlearn-eps applies only with --unlearn K > 0")
         if self.rule == "palimpsest":
             eps = DEFAULT_FORGET_EPS if self.forget_eps is None else self.forget_eps
-            if not (math.isfinite(eps) and eps > 0):
-                raise HopcapError(f"--forget-eps must be a finite number > 0, got {eps}")
+            check_range("--forget-eps", eps, 0, FORGET_EPS_MAX, lo_open=True)
             object.__setattr__(self, "forget_eps", float(eps))
         elif self.forget_eps is not None:
             raise HopcapError("--forget-eps applies to --rule palimpsest only")

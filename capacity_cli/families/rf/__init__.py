@@ -116,13 +116,20 @@ def growth(model) -> str:
     return "power"
 
 
+def check_bytes(model, criterion, n: int, p: int) -> int:
+    """Memory of a check of P patterns: the frequencies and their tables (rf.model.FEATURE_BYTES per
+    unit and frequency), the summed features of the stored prefix (a few 2Y vectors), the patterns
+    with their per-pattern results."""
+    return 5 * 8 * n * model.features + 4 * 8 * model.features + 10 * p * n + 32 * p
+
+
 FAMILY = Family(
     name="rf", models=MODELS, criteria=CRITERIA, default_criterion="stable", kinds=("pm1",),
     options=OPTIONS, columns=COLUMNS, legacy={}, build=build, describe=describe, read=read,
     checker=checker, laws=laws, default_sizes=default_sizes, growth=growth,
     criterion_options={"noise": ("retrieve", "overlap"), "min_overlap": ("overlap",),
                        "max_sweeps": ("retrieve", "overlap")},
-    borrowed=BORROWED,
+    borrowed=BORROWED, check_bytes=check_bytes,
 )
 
 

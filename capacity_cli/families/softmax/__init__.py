@@ -8,12 +8,14 @@ and re-exports the library's names (imported on first use, so declaring the fami
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from importlib import import_module
 from typing import Any
 
 import click
 
+from ...limits import EPS_MAX
 from ...options import Integer, Option, Real
 from .. import Family
 
@@ -21,7 +23,7 @@ MODELS = ("softmax",)
 CRITERIA = ("retrieve-eps", "sign", "fixed-point")
 
 OPTIONS = (
-    Option("eps", Real(0, None, lo_open=True), 0.01, "softmax: retrieve-eps and fixed-point succeed "
+    Option("eps", Real(0, EPS_MAX, lo_open=True), 0.01, "softmax: retrieve-eps and fixed-point succeed "
            "when |xi - x_i| <= eps |x_i|."),
     Option("steps", Integer(1, 10**6), 1, "softmax: updates K from the cue (retrieve-eps, sign)."),
     Option("max_steps", Integer(1, 10**6), 1000, "softmax fixed-point: iteration cap (converged: "
@@ -127,6 +129,51 @@ def laws(model, criterion) -> list:
                 "Ramsauer et al. 2020")]
 
 
+def stored_floor(model, criterion, n: int, kind: str) -> float:
+    """A number of patterns the model stores for certain (or with probability 0.999): the search
+    reaches min(--p-max, this). +-1 patterns with a noiseless cue: the other patterns' scores are at
+    least 2 beta below the pattern's own, so one update lands within relative error
+    2 (P - 1) e^(-2 beta) of it (sign: within 1); any other case: Ramsauer et al.'s Theorem 3 bound."""
+    beta = model.beta.value(n)
+    floor = 0.0
+    if kind == "pm1" and not getattr(criterion, "noise", 0.0):
+        tolerance = 1.0 if criterion.name == "sign" else criterion.eps
+        exponent = 2 * beta + math.log(tolerance / 2)
+        floor = math.inf if exponent > 700 else 1 + math.exp(exponent)
+    if criterion.name == "retrieve-eps":
+        lib = import_module(f"{__name__}.model")
+        try:
+            bound = lib.theorem3_bound(float(n), beta, THEOREM3_P_FAIL)
+        except (ArithmeticError, ValueError):
+            bound = 0.0
+        if math.isfinite(bound) and bound >= 2:
+            floor = max(floor, bound)
+    return floor
+
+
+def dense_work(criterion, n: int, p: float) -> float:
+    """Multiply-adds of a search whose checks are dense softmax updates of P x N patterns up to P:
+    the first update extended column by column (2 N P^2 over the whole search), every further
+    update recomputed at each check (4/3 of it per update: the doubling checks sum to 4/3 P^2)."""
+    updates = 2 if criterion.name == "fixed-point" else criterion.steps  # fixed-point: >= 2
+    return 2.0 * n * p * p * (1 + 4 / 3 * (updates - 1))
+
+
+def search_work(model, criterion, n: int, p: int) -> float:
+    """Multiply-adds of one trial's search up to P (:data:`Family.search_work`)."""
+    return dense_work(criterion, n, p)
+
+
+#: Bytes per pattern unit of a check (patterns, cues, their regrown copies, the updated states)
+#: and per score of a block of BLOCK (1024) rows against the P patterns.
+UNIT_BYTES, SCORE_BYTES, BLOCK = 48, 8, 1024
+
+
+def check_bytes(model, criterion, n: int, p: int) -> int:
+    """Memory of a check of P patterns (:data:`Family.check_bytes`)."""
+    return UNIT_BYTES * p * n + SCORE_BYTES * BLOCK * p
+
+
 def default_sizes(model) -> list[int]:
     return [8, 12, 16, 20] if model.beta.per == "" else [16, 32, 64, 128]
 
@@ -139,7 +186,7 @@ FAMILY = Family(
     name="softmax", models=MODELS, criteria=CRITERIA, default_criterion="retrieve-eps",
     kinds=("pm1", "sphere"), options=OPTIONS, columns=COLUMNS, legacy=LEGACY, build=build,
     describe=describe, read=read, checker=checker, laws=laws, default_sizes=default_sizes,
-    growth=growth,
+    growth=growth, check_bytes=check_bytes, search_work=search_work, stored_floor=stored_floor,
     criterion_options={"noise": ("retrieve-eps", "sign"), "eps": ("retrieve-eps", "fixed-point"),
                        "steps": ("retrieve-eps", "sign"), "max_steps": ("fixed-point",)},
 )

@@ -33,6 +33,7 @@ from ...criteria import _check_threshold, allowed_failures, cue_flips
 from ...datasets import SpherePatternStream, sphere_patterns  # noqa: F401  (re-exported)
 from ...errors import HopcapError
 from ...kernels import softmax as ker
+from ...limits import EPS_MAX, SOFTMAX_BETA_MAX, check_range
 from ...options import BETA_PATTERN
 
 KINDS = ("pm1", "sphere")
@@ -69,14 +70,23 @@ class BetaRule:
             raise HopcapError(f"beta rule must be per '', 'sqrtN' or 'N', got {self.per!r}")
         if not (math.isfinite(self.coef) and self.coef > 0):
             raise HopcapError(f"--beta must be a finite number > 0, got {_fmt(self.coef)}")
+        if self.per == "" and self.coef > SOFTMAX_BETA_MAX:
+            raise HopcapError(f"--beta {_fmt(self.coef)} is out of range: softmax beta must be in "
+                              f"(0, {SOFTMAX_BETA_MAX:g}] (capacity_cli/limits.py SOFTMAX_BETA_MAX)")
 
     def value(self, n: int) -> float:
-        """beta at N = n."""
+        """beta at N = n; a HopcapError where it leaves (0, SOFTMAX_BETA_MAX] (a rule at small N)."""
         if self.per == "sqrtN":
-            return self.coef / math.sqrt(n)
-        if self.per == "N":
-            return self.coef / n
-        return float(self.coef)
+            beta = self.coef / math.sqrt(n)
+        elif self.per == "N":
+            beta = self.coef / n
+        else:
+            return float(self.coef)
+        if not 0 < beta <= SOFTMAX_BETA_MAX:
+            raise HopcapError(f"--beta {self.label} is {beta:.3g} at N={n}: softmax beta must be in "
+                              f"(0, {SOFTMAX_BETA_MAX:g}] at every N (capacity_cli/limits.py "
+                              "SOFTMAX_BETA_MAX)")
+        return beta
 
     @property
     def label(self) -> str:
@@ -128,8 +138,7 @@ class SoftmaxModel:
 # --------------------------------------------------------------------------------------------------
 
 def _check_eps(eps: float) -> None:
-    if not (math.isfinite(eps) and eps > 0):
-        raise HopcapError(f"--eps must be a finite number > 0, got {eps}")
+    check_range("--eps", eps, 0, EPS_MAX, lo_open=True)
 
 
 def _check_steps(steps: int, option: str = "--steps") -> None:
